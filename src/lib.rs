@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+//! `SourceFile → syntax::parse → ast → check → Program (+ control graph) → evaluate(model) → RunReport → report / pack`
+
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod eval;
+pub mod framework;
+pub mod graph;
+pub mod library;
+pub mod source;
+pub mod syntax;
+pub mod value;

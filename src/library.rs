@@ -1,0 +1,212 @@
+//! The shipped library: the policy files in `policies/` and the framework catalogs in
+//! `frameworks/`, embedded in the binary at build time so `mrm check` works with no configuration.
+//! Also the one place that turns a set of policy sources into a checked program.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::ast::PolicyFile;
+use crate::check::{self, Checked};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::framework::Catalogs;
+use crate::source::{Location, SourceFile, SourceMap};
+use crate::syntax;
+
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+
+/// Policy sources, parsed and checked.
+#[derive(Debug)]
+pub struct PolicySet {
+    pub sources: SourceMap,
+    pub files: Vec<PolicyFile>,
+    pub catalogs: Catalogs,
+    pub checked: Checked,
+    /// Diagnostics from reading and parsing (the checker's are in `checked`).
+    pub diagnostics: Vec<Diagnostic>,
+    /// SHA-256 over the policy and catalog sources, in name order.
+    pub digest: String,
+    /// Where the policies came from, for reports.
+    pub origin: String,
+}
+
+impl PolicySet {
+    /// All diagnostics, sorted.
+    pub fn all_diagnostics(&self) -> Vec<Diagnostic> {
+        let mut v = self.diagnostics.clone();
+        v.extend(self.checked.diagnostics.iter().cloned());
+        crate::diagnostic::sort(&mut v);
+        v
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error) || self.checked.has_errors()
+    }
+
+    /// The policy files' sources (name, text), for packs.
+    pub fn policy_sources(&self) -> Vec<(String, String)> {
+        self.files
+            .iter()
+            .filter_map(|f| self.sources.file(f.source))
+            .map(|f| (f.name.to_string(), f.text.to_string()))
+            .collect()
+    }
+}
+
+/// Where policies come from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// The embedded library.
+    Embedded,
+    /// A `.mrm` file or a directory searched recursively for them.
+    Path(PathBuf),
+    /// Text already in memory (git revisions, tests): (name, text).
+    Text(String, String),
+}
+
+/// Reads `.mrm` files under a path, sorted by name.
+pub fn policy_files_in(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if !path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} does not exist", path.display()),
+        ));
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(path)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "mrm") {
+            out.push(entry.path().to_path_buf());
+        }
+    }
+    Ok(out)
+}
+
+/// Display name of a path: relative to the current directory when possible, `/`-separated.
+pub fn display_path(path: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// Reads a file as UTF-8 text, or explains why not.
+pub fn read_text(path: &Path, name: &str, limit: usize) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::new(Code::Unreadable, format!("cannot read `{name}`: {e}"))
+            .at(Location::file(name), "")
+    })?;
+    if bytes.len() > limit {
+        return Err(Diagnostic::new(
+            Code::FileTooLarge,
+            format!(
+                "`{name}` is {} bytes, more than the limit of {limit}",
+                bytes.len()
+            ),
+        )
+        .at(Location::file(name), ""));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        Diagnostic::new(
+            Code::InvalidUtf8,
+            format!("`{name}` is not valid UTF-8 (invalid byte at offset {offset})"),
+        )
+        .at(Location::file(name), "")
+        .help("re-save the file as UTF-8")
+    })
+}
+
+/// Loads, parses and checks policies from the given sources against the catalogs.
+pub fn load(sources_in: &[PolicySource], catalogs: Catalogs) -> PolicySet {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let mut origin = Vec::new();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for s in sources_in {
+        match s {
+            PolicySource::Embedded => {
+                origin.push("embedded".to_string());
+                for (name, text) in POLICIES {
+                    texts.push(((*name).to_string(), (*text).to_string()));
+                }
+            }
+            PolicySource::Text(name, text) => {
+                origin.push(name.clone());
+                texts.push((name.clone(), text.clone()));
+            }
+            PolicySource::Path(p) => {
+                origin.push(display_path(p));
+                match policy_files_in(p) {
+                    Ok(files) => {
+                        for f in files {
+                            let name = display_path(&f);
+                            match read_text(&f, &name, syntax::Limits::default().max_file_size) {
+                                Ok(t) => texts.push((name, t)),
+                                Err(d) => diagnostics.push(d),
+                            }
+                        }
+                    }
+                    Err(e) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::PolicySourceMissing,
+                            format!("cannot read policies from `{}`: {e}", display_path(p)),
+                        )
+                        .at(Location::file(display_path(p)), ""),
+                    ),
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for (name, text) in &texts {
+        let id = sources.add(SourceFile::new(name.as_str(), text.as_str()));
+        let parsed = syntax::parse(&sources, id);
+        diagnostics.extend(parsed.diagnostics);
+        if let Some(f) = parsed.file {
+            files.push(f);
+        }
+    }
+    for (name, text) in &catalogs.sources {
+        if sources.by_name(name).is_none() {
+            sources.add(SourceFile::new(name.as_str(), text.as_str()));
+        }
+    }
+    let checked = check::check(&files, &sources, &catalogs);
+    let mut hasher = Sha256::new();
+    let mut all: Vec<&(String, String)> = texts.iter().chain(catalogs.sources.iter()).collect();
+    all.sort();
+    for (name, text) in all {
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    let digest = base16ct::lower::encode_string(&hasher.finalize());
+    crate::diagnostic::sort(&mut diagnostics);
+    PolicySet {
+        sources,
+        files,
+        catalogs,
+        checked,
+        diagnostics,
+        digest,
+        origin: origin.join(", "),
+    }
+}
+
+/// The embedded catalogs and policies, checked.
+pub fn embedded() -> PolicySet {
+    let (catalogs, mut cat_diags) = Catalogs::embedded();
+    let mut set = load(&[PolicySource::Embedded], catalogs);
+    set.diagnostics.append(&mut cat_diags);
+    set
+}
