@@ -180,6 +180,16 @@ impl Checker<'_> {
         let mut kri_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut test_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut any_tiers = false;
+        // Schemas first: expressions anywhere may read paths declared in any file.
+        for file in files {
+            for item in &file.items {
+                if let Item::Schema(s) = item {
+                    for f in &s.fields {
+                        self.declare(f);
+                    }
+                }
+            }
+        }
         for file in files {
             let file_name = self
                 .sources
@@ -198,11 +208,7 @@ impl Checker<'_> {
                                 .unwrap_or_default();
                         }
                     }
-                    Item::Schema(s) => {
-                        for f in &s.fields {
-                            self.declare(f);
-                        }
-                    }
+                    Item::Schema(_) => {}
                     Item::Tiers(t) => {
                         any_tiers = true;
                         if let Some(first) = tiers_span {
