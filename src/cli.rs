@@ -7,6 +7,7 @@
 mod check;
 mod explain;
 mod lint;
+mod test;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -42,6 +43,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check policy files for errors without evaluating any model
     Lint(LintArgs),
+    /// Run the `test` blocks of the policies and report coverage
+    Test(TestArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
 }
@@ -188,6 +191,24 @@ pub fn write_output(
 }
 
 #[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files or directories (default: `policies/` if present, else the embedded library)
+    pub paths: Vec<PathBuf>,
+    /// Fail unless this percentage of controls has a passing and a failing fixture
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
+    /// Only run tests whose name contains this text
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Evaluation date for tests without `as_of` (default today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
     pub code: Option<String>,
@@ -212,6 +233,7 @@ where
     let result = match cli.command {
         Command::Check(a) => check::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
+        Command::Test(a) => test::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
     };
     match result {
