@@ -472,18 +472,21 @@ impl Checker<'_> {
         for c in &controls {
             let ast = &c.ast;
             if let Some(p) = &ast.pillar
-                && !PILLARS.contains(&p.node.as_str()) {
-                    self.unknown_name("pillar", p, &PILLARS);
-                }
+                && !PILLARS.contains(&p.node.as_str())
+            {
+                self.unknown_name("pillar", p, &PILLARS);
+            }
             if let Some(s) = &ast.stage
-                && !STAGES.contains(&s.node.as_str()) {
-                    self.unknown_name("stage", s, &STAGES);
-                }
+                && !STAGES.contains(&s.node.as_str())
+            {
+                self.unknown_name("stage", s, &STAGES);
+            }
             if let Some(s) = &ast.severity
-                && Severity::parse(&s.node).is_none() {
-                    let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
-                    self.unknown_name("severity", s, &names);
-                }
+                && Severity::parse(&s.node).is_none()
+            {
+                let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+                self.unknown_name("severity", s, &names);
+            }
             if has_tiers {
                 for t in &ast.tiers {
                     if !tier_names.contains(&t.node) {
@@ -1086,24 +1089,25 @@ impl Checker<'_> {
                 node: ExprKind::Literal(Literal::String(p)),
                 span,
             }) = call.args.get(1)
-                && let Err(e) = regex::Regex::new(p) {
-                    let first = e
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string();
-                    let d = Diagnostic::new(
-                        Code::InvalidRegex,
-                        format!(
-                            "invalid regular expression: {}",
-                            first.trim_start_matches("error: ")
-                        ),
-                    )
-                    .at_span(self.sources, *span, "this pattern");
-                    self.push(d);
-                }
+            && let Err(e) = regex::Regex::new(p)
+        {
+            let first = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let d = Diagnostic::new(
+                Code::InvalidRegex,
+                format!(
+                    "invalid regular expression: {}",
+                    first.trim_start_matches("error: ")
+                ),
+            )
+            .at_span(self.sources, *span, "this pattern");
+            self.push(d);
+        }
         match (b.check)(args) {
             Ok(t) => t,
             Err(msg) => {

@@ -4,8 +4,10 @@
 //! them in-process. Exit codes are a contract: 0 no blocking gap, 1 blocking gaps (or a failed
 //! verification), 2 usage, policy or configuration errors.
 
+mod check;
 mod explain;
 mod lint;
+mod test;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -37,8 +39,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Evaluate a model repository against the policies and report gaps
+    Check(CheckArgs),
     /// Check policy files for errors without evaluating any model
     Lint(LintArgs),
+    /// Run the `test` blocks of the policies and report coverage
+    Test(TestArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
 }
@@ -96,6 +102,112 @@ pub struct LintArgs {
     pub color: ColorChoice,
 }
 
+/// Arguments shared by commands that evaluate a repository.
+#[derive(Debug, Clone, Args)]
+pub struct RepoArgs {
+    /// The model repository (a directory)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Evaluation date (YYYY-MM-DD); default today. Same inputs and date give the same output
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// Limit reporting to these frameworks (repeatable)
+    #[arg(long = "framework", value_name = "ID")]
+    pub frameworks: Vec<String>,
+    /// Severities whose gaps fail the run, comma-separated (default: mrm.toml, else critical,high)
+    #[arg(long, value_delimiter = ',', value_name = "SEVERITIES")]
+    pub fail_on: Option<Vec<String>>,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+impl RepoArgs {
+    pub fn request(&self) -> crate::engine::Request {
+        crate::engine::Request {
+            repo: self.repo.clone(),
+            policies: self.policy.policy.clone(),
+            with_default: self.policy.with_default,
+            as_of: self.as_of.unwrap_or_else(today),
+            frameworks: self.frameworks.clone(),
+            fail_on: self.fail_on.clone(),
+        }
+    }
+}
+
+/// Today's date in UTC: the default `--as-of`.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse::<jiff::civil::Date>()
+        .map_err(|_| format!("`{s}` is not a date; write YYYY-MM-DD"))
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: RepoArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::report::Format,
+    /// Write the report to a file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only blocking gaps and the summary
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename), or to `out`.
+pub fn write_output(
+    path: Option<&std::path::Path>,
+    bytes: &[u8],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match path {
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, p).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        }
+        None => out.write_all(bytes),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files or directories (default: `policies/` if present, else the embedded library)
+    pub paths: Vec<PathBuf>,
+    /// Fail unless this percentage of controls has a passing and a failing fixture
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
+    /// Only run tests whose name contains this text
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Evaluation date for tests without `as_of` (default today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
@@ -119,7 +231,9 @@ where
         }
     };
     let result = match cli.command {
+        Command::Check(a) => check::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
+        Command::Test(a) => test::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
     };
     match result {

@@ -112,9 +112,10 @@ impl Framework {
         let mut guard = 0;
         while let Some(c) = cur {
             if let Some(app) = &c.applies_from
-                && let Some(d) = self.application_dates.iter().find(|a| &a.id == app) {
-                    return d.date;
-                }
+                && let Some(d) = self.application_dates.iter().find(|a| &a.id == app)
+            {
+                return d.date;
+            }
             guard += 1;
             if guard > 64 {
                 break;
@@ -275,15 +276,16 @@ pub fn load(files: &[SourceFile]) -> (Catalogs, Vec<Diagnostic>) {
         }
         for c in &parsed.clause {
             if let Some(p) = &c.parent
-                && !index.contains_key(p) {
-                    diagnostics.push(
-                        Diagnostic::new(
-                            Code::CatalogUnknownParent,
-                            format!("clause `{}` names unknown parent `{p}`", c.id),
-                        )
-                        .at(Location::file(file.name.to_string()), ""),
-                    );
-                }
+                && !index.contains_key(p)
+            {
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::CatalogUnknownParent,
+                        format!("clause `{}` names unknown parent `{p}`", c.id),
+                    )
+                    .at(Location::file(file.name.to_string()), ""),
+                );
+            }
         }
         let fw = Framework {
             meta: parsed.framework,

@@ -100,9 +100,10 @@ pub fn build(
     for (i, c) in program.controls.iter().enumerate() {
         for r in &c.ast.requires {
             if let (Some(&j), Some(&to)) = (program.control_index.get(&r.node), nodes.get(i))
-                && let Some(&from) = nodes.get(j) {
-                    graph.update_edge(from, to, ());
-                }
+                && let Some(&from) = nodes.get(j)
+            {
+                graph.update_edge(from, to, ());
+            }
         }
     }
 

@@ -4,11 +4,16 @@
 pub mod ast;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
+pub mod engine;
 pub mod eval;
 pub mod framework;
 pub mod graph;
 pub mod library;
+pub mod repo;
+pub mod report;
 pub mod source;
 pub mod syntax;
 pub mod value;
+pub mod waiver;

@@ -183,10 +183,9 @@ fn nesting_violation(text: &str, max_depth: usize) -> Option<(usize, usize)> {
                 continue;
             }
             b'(' | b'[' | b'{' => frames.push(0),
-            b')' | b']' | b'}'
-                if frames.len() > 1 => {
-                    frames.pop();
-                }
+            b')' | b']' | b'}' if frames.len() > 1 => {
+                frames.pop();
+            }
             b'-' if !(prev_significant.is_ascii_alphanumeric()
                 || prev_significant == b'_'
                 || prev_significant == b')'
@@ -206,9 +205,10 @@ fn nesting_violation(text: &str, max_depth: usize) -> Option<(usize, usize)> {
                 }
                 let word = text.get(start..i).unwrap_or("");
                 if matches!(word, "not" | "all" | "any" | "count")
-                    && let Some(f) = frames.last_mut() {
-                        *f += 1;
-                    }
+                    && let Some(f) = frames.last_mut()
+                {
+                    *f += 1;
+                }
                 prev_significant = b'a';
                 let depth = frames.len() + frames.iter().sum::<usize>();
                 if depth > max_depth {

@@ -257,7 +257,9 @@ impl<'s> Lowerer<'s> {
                     let mut fields = Vec::new();
                     for f in p.into_inner().filter(|p| p.as_rule() == Rule::record_field) {
                         let mut fi = f.into_inner();
-                        if let (Some(name), Some(ty)) = (fi.next(), fi.next()) {
+                        if let (Some(name), Some(ty)) =
+                            (fi.next(), fi.find(|p| p.as_rule() == Rule::type_expr))
+                        {
                             fields.push((self.ident(&name), self.type_expr(ty)));
                         }
                     }
@@ -592,9 +594,10 @@ impl<'s> Lowerer<'s> {
                 }
                 Rule::t_as_of => {
                     if let Some(d) = p.into_inner().next()
-                        && let Some(date) = self.date(&d) {
-                            t.as_of = Some(Spanned::new(date, self.span(&d)));
-                        }
+                        && let Some(date) = self.date(&d)
+                    {
+                        t.as_of = Some(Spanned::new(date, self.span(&d)));
+                    }
                 }
                 Rule::t_expect_tier => {
                     if let Some(n) = p.into_inner().next() {

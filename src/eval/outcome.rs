@@ -1,0 +1,287 @@
+//! The result of evaluating a repository: one serializable, deterministically ordered tree that
+//! every reporter renders and every pack stores. Field names are a contract (`schema_version`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Status;
+use crate::check::Severity;
+use crate::diagnostic::Diagnostic;
+use crate::source::Location;
+use crate::value::Value;
+
+/// Version of the JSON result format.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A framework clause a control maps to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ClauseRef {
+    pub framework: String,
+    pub clause: String,
+    /// Whether the clause binds at the evaluation date.
+    pub in_force: bool,
+}
+
+/// One value that made an assertion fail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Witness {
+    /// The metadata path, with list indices (`fairness[0].disparate_impact`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub actual: Value,
+    /// What was expected, e.g. `>= 0.8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// A sentence: "`fairness[0].disparate_impact` = 0.72, expected >= 0.8".
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// Why a control failed: the author's explanation for one failing case and its witnesses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub witnesses: Vec<Witness>,
+}
+
+/// An evidence file a control references.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EvidenceRef {
+    /// Repository-relative path.
+    pub path: String,
+    pub present: bool,
+}
+
+/// How a waiver was applied to a control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverRef {
+    pub ticket: String,
+    pub approver: String,
+    pub expires: String,
+    pub justification: String,
+}
+
+/// One control's result for one model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlOutcome {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pillar: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Whether this outcome blocks the run (status and severity against the threshold).
+    pub blocking: bool,
+    pub maps: Vec<ClauseRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// For `blocked`: the prerequisite chain down to the root cause (last).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// For `error`: what could not be evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For `not-applicable`: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    /// Where to look: the first witness's field, else the metadata file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+/// A KRI's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KriLevel {
+    Green,
+    Yellow,
+    Red,
+    Unknown,
+}
+
+impl KriLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KriLevel::Green => "green",
+            KriLevel::Yellow => "yellow",
+            KriLevel::Red => "red",
+            KriLevel::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KriOutcome {
+    pub name: String,
+    pub title: String,
+    pub value: Value,
+    pub level: KriLevel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The thresholds as written: `value >= 0.10`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yellow: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub red: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The tier a model was assigned and the rule that assigned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TierOutcome {
+    pub tier: String,
+    /// 1-based position of the rule in the `tiers` block.
+    pub rule: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The rule's condition as written, or `otherwise`.
+    pub condition: String,
+    /// Set when the rule could not be evaluated and the tier was assigned to fail safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Counts of control statuses.
+pub type StatusCounts = BTreeMap<Status, usize>;
+
+/// One model's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelOutcome {
+    pub id: String,
+    pub name: String,
+    pub dir: String,
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_validation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<TierOutcome>,
+    /// False when the metadata could not be read: the model is reported, not evaluated.
+    pub evaluated: bool,
+    pub blocking: usize,
+    pub counts: StatusCounts,
+    pub controls: Vec<ControlOutcome>,
+    pub kris: Vec<KriOutcome>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ModelOutcome {
+    /// Controls that did not pass and apply (fail, blocked, error, upcoming, waived).
+    pub fn open(&self) -> impl Iterator<Item = &ControlOutcome> {
+        self.controls.iter().filter(|c| {
+            matches!(
+                c.status,
+                Status::Fail | Status::Blocked | Status::Error | Status::Upcoming | Status::Waived
+            )
+        })
+    }
+
+    pub fn kri_level(&self) -> KriLevel {
+        self.kris
+            .iter()
+            .map(|k| k.level)
+            .filter(|l| *l != KriLevel::Unknown)
+            .max()
+            .unwrap_or(KriLevel::Unknown)
+    }
+}
+
+/// What happened to one waiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaiverState {
+    Applied,
+    Expired,
+    SelfApproved,
+    Unused,
+    UnknownTarget,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverOutcome {
+    pub model: String,
+    pub control: String,
+    pub ticket: String,
+    pub approver: String,
+    pub expires: String,
+    pub state: WaiverState,
+    pub location: Location,
+}
+
+/// The policy set a run used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyInfo {
+    pub name: String,
+    pub version: String,
+    pub origin: String,
+    /// SHA-256 over the policy and catalog sources.
+    pub digest: String,
+    pub controls: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FrameworkInfo {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub status: String,
+}
+
+/// Portfolio totals.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    pub models: usize,
+    pub models_with_errors: usize,
+    pub blocking: usize,
+    pub blocking_models: usize,
+    pub by_tier: BTreeMap<String, usize>,
+    pub by_status: StatusCounts,
+    pub kris: BTreeMap<String, usize>,
+    pub fail_on: Vec<Severity>,
+}
+
+/// The whole result of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    pub schema_version: &'static str,
+    pub mrm_version: &'static str,
+    pub as_of: String,
+    pub repository: String,
+    pub policy: PolicyInfo,
+    pub frameworks: Vec<FrameworkInfo>,
+    pub summary: Summary,
+    pub models: Vec<ModelOutcome>,
+    pub waivers: Vec<WaiverOutcome>,
+    /// Repository-level diagnostics (configuration, waivers, discovery).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl RunReport {
+    /// Whether any blocking gap was found.
+    pub fn is_blocking(&self) -> bool {
+        self.summary.blocking > 0
+    }
+
+    pub fn model(&self, id: &str) -> Option<&ModelOutcome> {
+        self.models.iter().find(|m| m.id == id)
+    }
+}

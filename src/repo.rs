@@ -1,0 +1,285 @@
+//! Model repositories: finding models, reading their metadata, and reading evidence safely.
+//!
+//! A repository is any directory (or, through `git`, a tree at a revision): every folder holding a
+//! `model.toml` (or a `model.json` / `model.yaml` twin) is one model. This module discovers model
+//! folders, loads each metadata file into a [`Value`] with the byte span of every field (so
+//! diagnostics and findings can cite `model.toml:14:1`), checks it against the policy schema, and
+//! answers whether an evidence path exists without ever reading outside the repository. A broken
+//! model file yields diagnostics for that model only.
+
+mod load;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::check::Program;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{Location, SourceFile};
+use crate::value::Value;
+
+pub use load::{conform, model_from_text, parse_metadata};
+
+/// Metadata file names, in order of precedence.
+pub const METADATA_FILES: [&str; 4] = ["model.toml", "model.json", "model.yaml", "model.yml"];
+
+/// Default limit on one metadata file's size.
+pub const MAX_METADATA_SIZE: usize = 4 << 20;
+
+/// What an evidence path resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceState {
+    Present,
+    Missing,
+    /// The path leaves the repository (`..`, absolute, or a symlink pointing outside).
+    Escapes,
+}
+
+/// Read access to a repository's files by repository-relative, `/`-separated paths.
+pub trait Tree: Sync {
+    /// Every file path in the repository whose name is a metadata file name, sorted.
+    fn metadata_files(&self) -> io::Result<Vec<String>>;
+    /// Reads a file.
+    fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// Whether an evidence path is present, missing, or escapes the repository.
+    fn evidence(&self, path: &str) -> EvidenceState;
+    /// A name for reports: the directory, or `rev:dir`.
+    fn describe(&self) -> String;
+}
+
+/// Whether a relative path stays inside its root lexically: no `..`, no root, no prefix.
+pub fn is_contained(path: &str) -> bool {
+    !path.is_empty()
+        && !path.starts_with('/')
+        && !path.starts_with('\\')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && !path.split(['/', '\\']).any(|s| s == "..")
+        && !path.contains(':')
+}
+
+/// Joins a model folder and a relative path with `/`.
+pub fn join(dir: &str, rel: &str) -> String {
+    let rel = rel.trim_start_matches("./");
+    if dir.is_empty() || dir == "." {
+        rel.to_string()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// A repository in a directory on disk.
+#[derive(Debug, Clone)]
+pub struct WorkTree {
+    pub root: PathBuf,
+    canonical: PathBuf,
+}
+
+impl WorkTree {
+    pub fn new(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        let canonical = root.canonicalize()?;
+        if !canonical.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", root.display()),
+            ));
+        }
+        Ok(WorkTree { root, canonical })
+    }
+}
+
+impl Tree for WorkTree {
+    fn metadata_files(&self) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        let walker = walkdir::WalkDir::new(&self.root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || {
+                    let name = e.file_name().to_string_lossy();
+                    !(e.file_type().is_dir()
+                        && (name.starts_with('.') || name == "target" || name == "node_modules"))
+                }
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) if e.depth() > 0 => continue,
+                Err(e) => return Err(io::Error::other(e)),
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if METADATA_FILES.contains(&name.as_ref())
+                && let Ok(rel) = entry.path().strip_prefix(&self.root)
+            {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        if !is_contained(path) {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("`{path}` leaves the repository"),
+            ));
+        }
+        let full = self.root.join(path);
+        let canonical = full.canonicalize()?;
+        if !canonical.starts_with(&self.canonical) {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("`{path}` resolves outside the repository"),
+            ));
+        }
+        std::fs::read(canonical)
+    }
+
+    fn evidence(&self, path: &str) -> EvidenceState {
+        if !is_contained(path) {
+            return EvidenceState::Escapes;
+        }
+        let full = self.root.join(path);
+        if std::fs::symlink_metadata(&full).is_err() {
+            return EvidenceState::Missing;
+        }
+        match full.canonicalize() {
+            Ok(c) if !c.starts_with(&self.canonical) => EvidenceState::Escapes,
+            Ok(c) if c.is_file() => EvidenceState::Present,
+            Ok(_) => EvidenceState::Missing,
+            // A dangling link: treat a link target we cannot resolve as missing.
+            Err(_) => EvidenceState::Missing,
+        }
+    }
+
+    fn describe(&self) -> String {
+        crate::library::display_path(&self.root)
+    }
+}
+
+/// One model: its folder, metadata and where every field was read from.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// `model.id`, or the folder name when the metadata has none.
+    pub id: String,
+    /// Repository-relative folder (`models/retail-credit-scoring`).
+    pub dir: String,
+    /// Repository-relative metadata file.
+    pub file: String,
+    pub value: Value,
+    /// Byte span of each field, by path (`fairness[0].disparate_impact`).
+    pub locations: BTreeMap<String, (usize, usize)>,
+    /// The metadata text, for locating fields and rendering diagnostics.
+    pub source: Option<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// False when the metadata could not be parsed at all: the model is reported, not evaluated.
+    pub parsed: bool,
+}
+
+impl Model {
+    /// Where a field was read from; the file itself when unknown.
+    pub fn locate(&self, path: &str) -> Location {
+        match (&self.source, self.locations.get(path)) {
+            (Some(src), Some(&(s, e))) => src.locate(s, e),
+            _ => Location::file(self.file.clone()),
+        }
+    }
+
+    /// Location of the nearest recorded ancestor of `path` (for missing fields).
+    pub fn locate_nearest(&self, path: &str) -> Location {
+        let mut p = path.to_string();
+        loop {
+            if self.locations.contains_key(&p) {
+                return self.locate(&p);
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p.truncate(i),
+                None => break,
+            }
+        }
+        match &self.source {
+            Some(src) => src.locate(0, 0),
+            None => Location::file(self.file.clone()),
+        }
+    }
+
+    pub fn str_at(&self, path: &str) -> Option<&str> {
+        self.value.path(path).and_then(Value::as_str)
+    }
+}
+
+/// Finds model folders. Where a folder has several metadata files, the first of
+/// [`METADATA_FILES`] wins and the others are reported.
+/// A discovered model: its folder and its metadata file, repository-relative.
+pub type Found = (String, String);
+
+pub fn discover(tree: &dyn Tree) -> io::Result<(Vec<Found>, Vec<Diagnostic>)> {
+    let files = tree.metadata_files()?;
+    let mut by_dir: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in files {
+        let dir = match f.rfind('/') {
+            Some(i) => f.get(..i).unwrap_or("").to_string(),
+            None => String::new(),
+        };
+        by_dir.entry(dir).or_default().push(f);
+    }
+    let mut models = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (dir, mut files) in by_dir {
+        files.sort_by_key(|f| {
+            let name = f.rsplit('/').next().unwrap_or("");
+            METADATA_FILES
+                .iter()
+                .position(|m| *m == name)
+                .unwrap_or(usize::MAX)
+        });
+        let mut it = files.into_iter();
+        let Some(first) = it.next() else { continue };
+        for shadowed in it {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ShadowedMetadata,
+                    format!("`{shadowed}` is ignored because `{first}` exists"),
+                )
+                .at(Location::file(shadowed.clone()), "ignored"),
+            );
+        }
+        models.push((dir, first));
+    }
+    Ok((models, diagnostics))
+}
+
+/// Loads and schema-checks every model, in parallel; results in folder order.
+pub fn load_all(tree: &dyn Tree, found: &[(String, String)], program: &Program) -> Vec<Model> {
+    let mut models: Vec<Model> = found
+        .par_iter()
+        .map(|(dir, file)| load::load(tree, dir, file, program))
+        .collect();
+    // Duplicate ids: every model keeps its diagnostics; later ones are flagged.
+    let mut first: BTreeMap<String, String> = BTreeMap::new();
+    for m in &mut models {
+        if let Some(prev) = first.get(&m.id) {
+            let loc = m.locate("model.id");
+            m.diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateModel,
+                    format!("model id `{}` is also used by `{prev}`", m.id),
+                )
+                .at(loc, "duplicate id")
+                .also(Location::file(prev.clone()), "first used here")
+                .help("give each model a unique `model.id`"),
+            );
+        } else {
+            first.insert(m.id.clone(), m.file.clone());
+        }
+    }
+    models
+}
