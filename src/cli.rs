@@ -6,8 +6,11 @@
 
 mod check;
 mod explain;
+pub mod frameworks;
+pub mod inventory;
 mod lint;
 mod test;
+mod why;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -43,8 +46,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Check policy files for errors without evaluating any model
     Lint(LintArgs),
+    /// The model inventory: owner, validator, tier, lifecycle, last validation, open gaps
+    Inventory(InventoryArgs),
+    /// Explain one control's outcome for one model
+    Why(WhyArgs),
     /// Run the `test` blocks of the policies and report coverage
     Test(TestArgs),
+    /// List frameworks, show clauses, coverage of the policies, crosswalks
+    Frameworks(FrameworksArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
 }
@@ -190,6 +199,35 @@ pub fn write_output(
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InventoryFormat {
+    #[default]
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub common: RepoArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: InventoryFormat,
+    /// Write to a file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// Model id
+    pub model: String,
+    /// Control id
+    pub control: String,
+    #[command(flatten)]
+    pub common: RepoArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// Policy files or directories (default: `policies/` if present, else the embedded library)
@@ -206,6 +244,36 @@ pub struct TestArgs {
     /// When to use colour
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct FrameworksArgs {
+    #[command(subcommand)]
+    pub command: Option<FrameworksCommand>,
+    /// Policy files or directories to measure coverage of (default: the embedded library)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCommand {
+    /// List the frameworks (the default)
+    List,
+    /// Show a framework's clause tree, or one clause and the controls mapping to it
+    Show { id: String, clause: Option<String> },
+    /// Which coverage-target clauses are mapped, declared out of scope, or neither
+    Coverage {
+        /// Only this framework
+        #[arg(long)]
+        framework: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: DiagFormat,
+        /// Exit 1 when a clause is neither mapped nor out of scope
+        #[arg(long)]
+        strict: bool,
+    },
+    /// How two frameworks meet through shared controls and published crosswalks
+    Crosswalk { from: String, to: String },
 }
 
 #[derive(Debug, Args)]
@@ -233,7 +301,10 @@ where
     let result = match cli.command {
         Command::Check(a) => check::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
+        Command::Inventory(a) => inventory::run(&a, out, err),
+        Command::Why(a) => why::run(&a, out, err),
         Command::Test(a) => test::run(&a, out, err),
+        Command::Frameworks(a) => frameworks::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
     };
     match result {

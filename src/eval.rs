@@ -358,6 +358,22 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The first metadata path read anywhere inside `e` (for locating computed values).
+    fn first_origin(&self, e: &Expr, env: &[Binding<'_>]) -> Option<String> {
+        if let Some(o) = self.origin(e, env) {
+            return Some(o);
+        }
+        match &e.node {
+            ExprKind::Call(c) => c.args.iter().find_map(|a| self.first_origin(a, env)),
+            ExprKind::Unary(_, x) => self.first_origin(x, env),
+            ExprKind::Binary(_, a, b) => self
+                .first_origin(a, env)
+                .or_else(|| self.first_origin(b, env)),
+            ExprKind::Field(b, _) | ExprKind::Index(b, _) => self.first_origin(b, env),
+            _ => None,
+        }
+    }
+
     fn missing(&self, e: &Expr, _model: &Model, env: &[Binding<'_>]) -> EvalError {
         match self.origin(e, env) {
             Some(p) => EvalError::new(format!("`{p}` is missing")),
@@ -499,12 +515,9 @@ impl<'a> Evaluator<'a> {
                             .map(Value::Date)
                             .map_err(|_| EvalError::new("date out of range"))?
                     }
-                    (BinaryOp::Sub, Value::Date(a), Value::Date(b)) => Value::Duration(
-                        b.until(*a)
-                            .ok()
-                            .and_then(|s| s.total(jiff::Unit::Day).ok())
-                            .map_or(0, |d| d as i64),
-                    ),
+                    (BinaryOp::Sub, Value::Date(a), Value::Date(b)) => {
+                        Value::Duration(builtins::days_between(*b, *a))
+                    }
                     _ => return Err(mismatch()),
                 };
                 if let Value::Number(n) = v
@@ -576,20 +589,26 @@ impl<'a> Evaluator<'a> {
                             format!("`{p}` = {}, expected {expected}", show_value(&rv)),
                         )
                     }
-                    (None, None) => (
-                        None,
-                        lv.clone().into_owned(),
-                        Some(format!("{} {}", op.as_str(), show_value(&rv))),
-                        format!(
-                            "`{}` is false ({} {} {})",
-                            self.text(e),
-                            show_value(&lv),
-                            op.as_str(),
-                            show_value(&rv)
-                        ),
-                    ),
+                    (None, None) => {
+                        // A computed value such as `days_since(validation.date)`: name the
+                        // expression and point at the metadata it reads.
+                        let expected = format!("{} {}", op.as_str(), show(&rv, r, self));
+                        (
+                            None,
+                            lv.clone().into_owned(),
+                            Some(expected.clone()),
+                            format!(
+                                "`{}` = {}, expected {expected}",
+                                self.text(l),
+                                show_value(&lv)
+                            ),
+                        )
+                    }
                 };
-                let location = path.as_ref().map(|p| model.locate(p));
+                let location = path
+                    .as_ref()
+                    .or(self.first_origin(l, env).as_ref())
+                    .map(|p| model.locate(p));
                 out.push((
                     env.clone(),
                     Witness {

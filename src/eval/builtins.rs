@@ -243,11 +243,10 @@ fn expect(args: &[Ty], params: &[Ty], result: Ty) -> Result<Ty, String> {
     Ok(result)
 }
 
-fn days_between(from: Date, to: Date) -> i64 {
-    from.until(to)
-        .ok()
-        .and_then(|span| span.total(jiff::Unit::Day).ok())
-        .map_or(0, |d| d as i64)
+/// Whole days from `from` to `to` (negative when `to` is earlier).
+pub fn days_between(from: Date, to: Date) -> i64 {
+    from.until((jiff::Unit::Day, to))
+        .map_or(0, |span| i64::from(span.get_days()))
 }
 
 fn date_arg(args: &[Value], i: usize) -> Result<Date, String> {
@@ -351,6 +350,13 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn days_between_counts_calendar_days() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(days_between(d("2024-01-15"), d("2026-11-27")), 1047);
+        assert_eq!(days_between(d("2026-11-27"), d("2026-11-20")), -7);
     }
 
     #[test]

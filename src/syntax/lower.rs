@@ -33,9 +33,12 @@ impl<'s> Lowerer<'s> {
         self.diagnostics
     }
 
+    /// The span of a pair without the whitespace and comments pest's implicit skipping may
+    /// leave at its end.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.id, self.base + s.start(), self.base + s.end())
+        let len = trimmed_len(pair.as_str());
+        Span::new(self.id, self.base + s.start(), self.base + s.start() + len)
     }
 
     fn error(&mut self, code: Code, message: impl Into<String>, span: Span, label: &str) {
@@ -868,4 +871,36 @@ fn unescape(s: &str) -> Option<char> {
             char::from_u32(u32::from_str_radix(hex, 16).ok()?)
         }
     }
+}
+
+/// Length of `text` without trailing whitespace and trailing `//` comments.
+fn trimmed_len(text: &str) -> usize {
+    let mut t = text.trim_end();
+    loop {
+        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
+        let line = t.get(line_start..).unwrap_or("");
+        let comment = comment_start(line);
+        match comment {
+            Some(c) if line_start + c > 0 => t = t.get(..line_start + c).unwrap_or(t).trim_end(),
+            _ => break,
+        }
+    }
+    t.len()
+}
+
+/// Byte offset of a `//` comment in one line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
