@@ -557,7 +557,15 @@ impl<'a> Evaluator<'a> {
             return;
         }
         match &e.node {
-            ExprKind::Binary(BinaryOp::And, l, r) | ExprKind::Binary(BinaryOp::Or, l, r) => {
+            // `and` stops at its first false operand, so only that one is the reason.
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                if let Ok(false) = self.holds(l, model, env) {
+                    self.why(l, model, env, out);
+                } else if let Ok(false) = self.holds(r, model, env) {
+                    self.why(r, model, env, out);
+                }
+            }
+            ExprKind::Binary(BinaryOp::Or, l, r) => {
                 for side in [l, r] {
                     if let Ok(false) = self.holds(side, model, env) {
                         self.why(side, model, env, out);
@@ -844,6 +852,7 @@ impl<'a> Evaluator<'a> {
             evidence: Vec::new(),
             remediation: c.ast.remediate.as_ref().map(|r| r.node.clone()),
             location: None,
+            notes: Vec::new(),
         }
     }
 
@@ -857,18 +866,8 @@ impl<'a> Evaluator<'a> {
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(c, Status::Pass);
-        // Prerequisites first.
-        for p in program.graph.prerequisites(index) {
-            let Some(po) = done.get(&p) else { continue };
-            if po.status.is_gap() {
-                out.status = Status::Blocked;
-                out.blocked_by.push(po.id.clone());
-                out.blocked_by.extend(po.blocked_by.iter().cloned());
-                out.location = po.location.clone();
-                return out;
-            }
-        }
         let mut env: Vec<Binding<'_>> = Vec::new();
+        // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
                 Ok(true) => {}
@@ -884,6 +883,17 @@ impl<'a> Evaluator<'a> {
                     out.location = Some(model.locate_nearest(""));
                     return out;
                 }
+            }
+        }
+        // Then prerequisites.
+        for p in program.graph.prerequisites(index) {
+            let Some(po) = done.get(&p) else { continue };
+            if po.status.is_gap() {
+                out.status = Status::Blocked;
+                out.blocked_by.push(po.id.clone());
+                out.blocked_by.extend(po.blocked_by.iter().cloned());
+                out.location = po.location.clone();
+                return out;
             }
         }
         // The assertion.
@@ -1108,9 +1118,15 @@ impl<'a> Evaluator<'a> {
             return;
         };
         if w.expires < self.inputs.options.as_of {
+            o.notes
+                .push(format!("waiver {} expired on {}", w.ticket, w.expires));
             return;
         }
         if approver_conflict(w, model) {
+            o.notes.push(format!(
+                "waiver {} rejected: approver `{}` owns or develops this model",
+                w.ticket, w.approver
+            ));
             return;
         }
         o.status = Status::Waived;
