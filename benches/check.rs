@@ -1,4 +1,11 @@
 //! Benchmark: `mrm check` on a synthetic repository of N models against the embedded policy
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 //! library, compared with the floor of discovering, reading and parsing the same files.
 //!
 //! Run with `cargo bench --bench check` (N = 10,000) or `cargo bench --bench check -- 2000`.
