@@ -1,17 +1,16 @@
 //! Benchmark: `mrm check` on a synthetic repository of N models against the embedded policy
 
+//! library, compared with the floor of discovering, reading and parsing the same files.
+//!
+//! Run with `cargo bench --bench check` (N = 10,000) or `cargo bench --bench check -- 2000`.
+//! Prints wall-clock times, the ratio check/floor, and peak memory (VmHWM) after the run.
+
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing
 )]
-//! library, compared with the floor of discovering, reading and parsing the same files.
-//!
-//! Run with `cargo bench --bench check` (N = 10,000) or `cargo bench --bench check -- 2000`.
-//! Prints wall-clock times, the ratio check/floor, and peak memory (VmHWM) after the run.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;
 use std::time::Instant;
