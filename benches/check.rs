@@ -1,5 +1,4 @@
 //! Benchmark: `mrm check` on a synthetic repository of N models against the embedded policy
-
 //! library, compared with the floor of discovering, reading and parsing the same files.
 //!
 //! Run with `cargo bench --bench check` (N = 10,000) or `cargo bench --bench check -- 2000`.
