@@ -171,6 +171,16 @@ pub struct CheckArgs {
     /// Only blocking gaps and the summary
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Pre-merge check: compare with this revision (policies, configuration and waivers are read
+    /// from it) and fail only on blocking gaps that are new in head
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The revision to check against --base
+    #[arg(long, value_name = "REV", requires = "base", default_value = "HEAD")]
+    pub head: String,
+    /// With --base: fail on any blocking gap at head, not only on new ones
+    #[arg(long, requires = "base")]
+    pub strict: bool,
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename), or to `out`.

@@ -147,6 +147,8 @@ pub fn run(req: &Request) -> Result<Run, Failure> {
         ],
         sources: SourceMap::new(),
     })?;
+    // History is evidence for the `git.*` builtins when the directory is inside a clone.
+    let tree = crate::git::WithHistory::discover(tree, &req.repo);
     let mut repo_sources = SourceMap::new();
     let (config, waivers) = read_repo_files(&tree, &mut repo_sources).map_err(|d| Failure {
         diagnostics: d,

@@ -119,7 +119,7 @@ struct Binding<'m> {
 pub struct Evaluator<'a> {
     inputs: &'a Inputs<'a>,
     sources: &'a SourceMap,
-    cx: CallContext,
+    cx: CallContext<'a>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -129,6 +129,8 @@ impl<'a> Evaluator<'a> {
             sources,
             cx: CallContext {
                 as_of: inputs.options.as_of,
+                history: inputs.tree.history(),
+                dir: "",
             },
         }
     }
@@ -229,7 +231,11 @@ impl<'a> Evaluator<'a> {
                     }
                     args.push(v.into_owned());
                 }
-                (b.eval)(&self.cx, &args)
+                let cx = CallContext {
+                    dir: &model.dir,
+                    ..self.cx
+                };
+                (b.eval)(&cx, &args)
                     .map(Cow::Owned)
                     .map_err(|m| EvalError::new(format!("`{}`: {m}", self.text(e))))
             }

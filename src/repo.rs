@@ -47,6 +47,10 @@ pub trait Tree: Sync {
     fn evidence(&self, path: &str) -> EvidenceState;
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
+    /// The commit history behind the tree, for the `git.*` builtins; `None` outside git.
+    fn history(&self) -> Option<&dyn crate::git::History> {
+        None
+    }
 }
 
 /// Whether a relative path stays inside its root lexically: no `..`, no root, no prefix.

@@ -211,7 +211,21 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
                     return result;
                 }
             };
-            (m, Box::new(tree), waivers)
+            // `history.toml` in the fixture stands in for commit history (`git.*` builtins).
+            let history: Option<Box<dyn crate::git::History>> =
+                match crate::git::FixtureHistory::load(&dir) {
+                    None => None,
+                    Some(Ok(h)) => Some(Box::new(h)),
+                    Some(Err(e)) => {
+                        result.failures.push(e);
+                        return result;
+                    }
+                };
+            (
+                m,
+                Box::new(crate::git::WithHistory { tree, history }),
+                waivers,
+            )
         } else {
             result.failures.push("the test names no model".to_string());
             return result;

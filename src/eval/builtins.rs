@@ -7,15 +7,21 @@
 use jiff::civil::Date;
 
 use crate::check::types::Ty;
+use crate::git::History;
 use crate::value::Value;
 
 /// What a builtin may see besides its arguments.
-pub struct CallContext {
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
     pub as_of: Date,
+    /// The repository's commit history, when it has one (`git.*` builtins).
+    pub history: Option<&'a dyn History>,
+    /// The folder of the model being evaluated, repository-relative (`""` at the root).
+    pub dir: &'a str,
 }
 
 pub type CheckFn = fn(&[Ty]) -> Result<Ty, String>;
-pub type EvalFn = fn(&CallContext, &[Value]) -> Result<Value, String>;
+pub type EvalFn = fn(&CallContext<'_>, &[Value]) -> Result<Value, String>;
 
 /// One builtin: its name, its arity, how to type-check a call, and how to run it.
 pub struct Builtin {
@@ -227,7 +233,102 @@ pub const BUILTINS: &[Builtin] = &[
             finite((su / tu) / rp)
         },
     },
+    Builtin {
+        name: "git.last_change",
+        signature: "git.last_change(path: string) -> date",
+        summary: "date (UTC) of the last commit that changed the path, relative to the model \
+                  folder (`.` is the folder itself); needs git history",
+        min_args: 1,
+        max_args: 1,
+        check: |args| expect(args, &[Ty::String], Ty::Date),
+        eval: |cx, args| {
+            let (history, path) = history_path(cx, args, 0)?;
+            let time = last_change(history, &path)?;
+            crate::git::date_of(time)
+                .map(Value::Date)
+                .ok_or_else(|| "the commit date is out of range".to_string())
+        },
+    },
+    Builtin {
+        name: "git.authors_since",
+        signature: "git.authors_since(path: string, since: date, until: date?) -> list<string>",
+        summary: "author emails of the commits that changed the path (relative to the model \
+                  folder) on or after `since` and, when given, before `until`; merges excluded",
+        min_args: 2,
+        max_args: 3,
+        check: |args| {
+            expect(
+                args,
+                &[Ty::String, Ty::Date, Ty::Date],
+                Ty::List(Box::new(Ty::String)),
+            )
+        },
+        eval: |cx, args| {
+            let (history, path) = history_path(cx, args, 0)?;
+            let since = crate::git::start_of(date_arg(args, 1)?);
+            let until = match args.get(2) {
+                Some(_) => Some(crate::git::start_of(date_arg(args, 2)?)),
+                None => None,
+            };
+            let authors = history.authors_between(&path, since, until)?;
+            Ok(Value::List(
+                authors.into_iter().map(Value::String).collect(),
+            ))
+        },
+    },
+    Builtin {
+        name: "git.changed_after",
+        signature: "git.changed_after(a: string, b: string) -> bool",
+        summary: "whether the last commit that changed `a` is later than the last commit that \
+                  changed `b` (paths relative to the model folder); false when `a` never changed",
+        min_args: 2,
+        max_args: 2,
+        check: |args| expect(args, &[Ty::String, Ty::String], Ty::Bool),
+        eval: |cx, args| {
+            let (history, a) = history_path(cx, args, 0)?;
+            let (_, b) = history_path(cx, args, 1)?;
+            let tb = last_change(history, &b)?;
+            let ta = history.last_change(&a)?;
+            Ok(Value::Bool(ta.is_some_and(|ta| ta > tb)))
+        },
+    },
 ];
+
+/// The history and the repository-relative path named by argument `i` of a `git.*` builtin.
+/// Paths are relative to the model folder and must stay inside it, so that a model's history
+/// results depend only on its own files.
+fn history_path<'a>(
+    cx: &CallContext<'a>,
+    args: &[Value],
+    i: usize,
+) -> Result<(&'a dyn History, String), String> {
+    let rel = str_arg(args, i)?;
+    let history = cx.history.ok_or_else(|| {
+        "history is not available: the repository is not a git repository".to_string()
+    })?;
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if rel.starts_with('/') || rel.contains('\\') || parts.contains(&"..") {
+        return Err(format!("`{rel}` leaves the model folder"));
+    }
+    let mut path = cx.dir.trim_end_matches('/').to_string();
+    for p in parts {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(p);
+    }
+    Ok((history, path))
+}
+
+fn last_change(history: &dyn History, path: &str) -> Result<i64, String> {
+    history.last_change(path)?.ok_or_else(|| {
+        let shown = if path.is_empty() { "." } else { path };
+        format!("no commit changes `{shown}` (is it committed?)")
+    })
+}
 
 /// Finds a builtin by (dotted) name.
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
