@@ -164,34 +164,77 @@ impl GitRepo {
         GitHistory::new(self.git_dir(), rev.oid, self.prefix.clone())
     }
 
-    /// Paths (relative to the model repository) that differ between two revisions.
+    /// Paths (relative to the model repository) that differ between two revisions: files added,
+    /// deleted or modified, found by comparing tree ids and descending only where they differ.
     pub fn changed_paths(&self, base: &Revision, head: &Revision) -> Result<Vec<String>, GitError> {
-        let base_tree = self.repo.find_commit(base.oid)?.tree()?;
-        let head_tree = self.repo.find_commit(head.oid)?.tree()?;
-        let mut opts = git2::DiffOptions::new();
-        if !self.prefix.is_empty() {
-            opts.pathspec(&self.prefix);
-        }
-        let diff =
-            self.repo
-                .diff_tree_to_tree(Some(&base_tree), Some(&head_tree), Some(&mut opts))?;
-        let mut out = Vec::new();
-        for delta in diff.deltas() {
-            for file in [delta.old_file(), delta.new_file()] {
-                if let Some(p) = file.path().and_then(|p| self.relative(p)) {
-                    out.push(p);
-                }
+        let root = |rev: &Revision| -> Result<Option<Oid>, GitError> {
+            let tree = self.repo.find_commit(rev.oid)?.tree()?;
+            if self.prefix.is_empty() {
+                return Ok(Some(tree.id()));
             }
-        }
+            match tree.get_path(Path::new(&self.prefix)) {
+                Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(Some(e.id())),
+                Ok(_) => Ok(None),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let mut out = Vec::new();
+        self.compare_trees(root(base)?, root(head)?, "", &mut out)?;
         out.sort();
         out.dedup();
         Ok(out)
     }
 
-    /// A work-tree path relative to the model repository, when it lies inside it.
-    fn relative(&self, path: &Path) -> Option<String> {
-        let p = path.to_string_lossy().replace('\\', "/");
-        strip_prefix(&p, &self.prefix).map(str::to_string)
+    fn compare_trees(
+        &self,
+        old: Option<Oid>,
+        new: Option<Oid>,
+        dir: &str,
+        out: &mut Vec<String>,
+    ) -> Result<(), GitError> {
+        if old == new {
+            return Ok(());
+        }
+        let entries =
+            |oid: Option<Oid>| -> Result<std::collections::HashMap<String, (Oid, bool)>, GitError> {
+                let mut map = std::collections::HashMap::new();
+                if let Some(oid) = oid {
+                    for e in self.repo.find_tree(oid)?.iter() {
+                        if let Ok(name) = e.name() {
+                            map.insert(
+                                name.to_string(),
+                                (e.id(), e.kind() == Some(git2::ObjectType::Tree)),
+                            );
+                        }
+                    }
+                }
+                Ok(map)
+            };
+        let (a, b) = (entries(old)?, entries(new)?);
+        let mut names: Vec<&String> = a.keys().chain(b.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let (x, y) = (a.get(name), b.get(name));
+            if x.map(|e| e.0) == y.map(|e| e.0) && x.map(|e| e.1) == y.map(|e| e.1) {
+                continue;
+            }
+            let path = if dir.is_empty() {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
+            let sub = |e: Option<&(Oid, bool)>| e.filter(|e| e.1).map(|e| e.0);
+            let file = |e: Option<&(Oid, bool)>| e.is_some_and(|e| !e.1);
+            if file(x) || file(y) {
+                out.push(path.clone());
+            }
+            if sub(x).is_some() || sub(y).is_some() {
+                self.compare_trees(sub(x), sub(y), &path, out)?;
+            }
+        }
+        Ok(())
     }
 }
 

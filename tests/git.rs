@@ -202,7 +202,8 @@ fn a_change_that_breaks_one_model_reports_one_new_gap_and_fails() {
     );
     assert_eq!(strings(&report["models"]["changed"]), vec!["b"]);
     assert_eq!(report["summary"]["evaluated_at_head"], 1);
-    assert_eq!(report["summary"]["models"], 3);
+    // Untouched models are not evaluated, nor counted, unless the check is complete.
+    assert!(report["summary"].get("models").is_none());
     assert!(
         report["policy_changes"]
             .as_array()
@@ -332,15 +333,23 @@ fn unchanged_gaps_pass_unless_strict() {
     );
     let (code, report) = merge_check(&repo, &base, &[]);
     assert_eq!(code, 0, "{report:#}");
+    // `a` is untouched: it was not evaluated, and its gap cannot be new.
+    assert!(gap_keys(&report, "unchanged_gaps").is_empty());
+    assert_eq!(report["summary"]["complete"], false);
+    assert_eq!(report["summary"]["evaluated_at_head"], 1);
+    assert_eq!(strings(&report["models"]["changed"]), vec!["b"]);
+    let (code, report) = merge_check(&repo, &base, &["--strict"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["summary"]["complete"], true);
+    assert_eq!(report["summary"]["models"], 2);
+    assert_eq!(report["summary"]["failed"], true);
     assert_eq!(
         gap_keys(&report, "unchanged_gaps"),
         vec![key("a", "FX-FAIR-01")]
     );
     assert_eq!(report["unchanged_gaps"][0]["baseline"], "unchanged");
-    assert_eq!(strings(&report["models"]["changed"]), vec!["b"]);
-    let (code, report) = merge_check(&repo, &base, &["--strict"]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(report["summary"]["failed"], true);
+    assert_eq!(report["summary"]["evaluated_at_head"], 1);
+    assert!(gap_keys(&report, "new_gaps").is_empty());
 }
 
 #[test]

@@ -56,6 +56,8 @@ fn run_merge(
         base: base.to_string(),
         head: args.head.clone(),
         strict: args.strict,
+        // Whole-run formats need every model's outcome at head.
+        complete: args.format != Format::Text && args.format != Format::Json,
     };
     let outcome = match merge::check(&mr) {
         Ok(o) => o,

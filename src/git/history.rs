@@ -12,7 +12,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use git2::{DiffOptions, Oid, Repository, Sort};
+use git2::{Oid, Repository, Sort};
 
 use super::{GitRepo, History};
 use crate::repo::{EvidenceState, Tree};
@@ -36,6 +36,9 @@ pub struct GitHistory {
     git_dir: PathBuf,
     head: Option<Oid>,
     prefix: String,
+    /// Model folders the questions will be about; `None` for the whole repository. A narrow
+    /// scope walks the same commits but compares only those folders' subtrees.
+    scope: Option<Vec<String>>,
     /// Why there is no history, when there is none.
     unavailable: Option<String>,
     index: OnceLock<Result<Index, String>>,
@@ -47,9 +50,17 @@ impl GitHistory {
             git_dir,
             head: Some(head),
             prefix,
+            scope: None,
             unavailable: None,
             index: OnceLock::new(),
         }
+    }
+
+    /// Limits the history to some model folders (relative to the model repository): questions
+    /// about other paths find no commits.
+    pub fn scoped(mut self, dirs: impl IntoIterator<Item = String>) -> Self {
+        self.scope = Some(dirs.into_iter().collect());
+        self
     }
 
     /// A history that answers every question with the reason it is not available.
@@ -58,6 +69,7 @@ impl GitHistory {
             git_dir: PathBuf::new(),
             head: None,
             prefix: String::new(),
+            scope: None,
             unavailable: Some(reason.into()),
             index: OnceLock::new(),
         }
@@ -72,7 +84,7 @@ impl GitHistory {
                 let Some(head) = self.head else {
                     return Err("history is not available".to_string());
                 };
-                build(&self.git_dir, head, &self.prefix)
+                build(&self.git_dir, head, &self.prefix, self.scope.as_deref())
                     .map_err(|e| format!("cannot read the history: {}", e.message()))
             })
             .as_ref()
@@ -85,13 +97,23 @@ impl GitHistory {
     }
 }
 
-fn build(git_dir: &std::path::Path, head: Oid, prefix: &str) -> Result<Index, git2::Error> {
+fn build(
+    git_dir: &std::path::Path,
+    head: Oid,
+    prefix: &str,
+    scope: Option<&[String]>,
+) -> Result<Index, git2::Error> {
     let repo = Repository::open(git_dir)?;
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
     walk.push(head)?;
     let mut index = Index::default();
     let mut author_ids: HashMap<String, u32> = HashMap::new();
+    // Folders to compare, relative to the work tree, with their path in the model repository.
+    let folders: Vec<(String, String)> = match scope {
+        Some(dirs) => dirs.iter().map(|d| (join(prefix, d), d.clone())).collect(),
+        None => vec![(prefix.to_string(), String::new())],
+    };
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         let tree = commit.tree()?;
@@ -99,29 +121,31 @@ fn build(git_dir: &std::path::Path, head: Oid, prefix: &str) -> Result<Index, gi
             0 => None,
             _ => Some(commit.parent(0)?.tree()?),
         };
-        let mut opts = DiffOptions::new();
-        opts.disable_pathspec_match(true);
-        if !prefix.is_empty() {
-            opts.pathspec(prefix);
-        }
-        let diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut opts))?;
         let mut touched: HashSet<String> = HashSet::new();
-        for delta in diff.deltas() {
-            for file in [delta.old_file(), delta.new_file()] {
-                let Some(p) = file.path() else { continue };
-                let p = p.to_string_lossy().replace('\\', "/");
-                let Some(rel) = super::strip_prefix(&p, prefix) else {
-                    continue;
-                };
-                let mut cur = rel;
-                loop {
-                    if !touched.insert(cur.to_string()) {
-                        break;
-                    }
-                    match cur.rfind('/') {
-                        Some(i) => cur = cur.get(..i).unwrap_or(""),
-                        None if cur.is_empty() => break,
-                        None => cur = "",
+        for (full, rel) in &folders {
+            let new = subtree(&repo, &tree, full)?;
+            let old = match &parent {
+                Some(p) => subtree(&repo, p, full)?,
+                None => None,
+            };
+            if new.as_ref().map(git2::Tree::id) == old.as_ref().map(git2::Tree::id) {
+                continue;
+            }
+            let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
+            for delta in diff.deltas() {
+                for file in [delta.old_file(), delta.new_file()] {
+                    let Some(p) = file.path() else { continue };
+                    let p = join(rel, &p.to_string_lossy().replace('\\', "/"));
+                    let mut cur = p.as_str();
+                    loop {
+                        if !touched.insert(cur.to_string()) {
+                            break;
+                        }
+                        match cur.rfind('/') {
+                            Some(i) => cur = cur.get(..i).unwrap_or(""),
+                            None if cur.is_empty() => break,
+                            None => cur = "",
+                        }
                     }
                 }
             }
@@ -170,6 +194,32 @@ impl Index {
         out.dedup();
         out.retain(|a| !a.is_empty());
         out
+    }
+}
+
+/// `a/b` from a folder and a relative path; either may be empty.
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// The tree at a folder of a commit's tree (`""` is the tree itself); `None` when absent.
+fn subtree<'r>(
+    repo: &'r Repository,
+    tree: &git2::Tree<'r>,
+    path: &str,
+) -> Result<Option<git2::Tree<'r>>, git2::Error> {
+    if path.is_empty() {
+        return Ok(Some(tree.clone()));
+    }
+    match tree.get_path(std::path::Path::new(path)) {
+        Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => repo.find_tree(e.id()).map(Some),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

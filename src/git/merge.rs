@@ -5,10 +5,12 @@
 //! and applied to both revisions, so a change cannot weaken its own gate. Edits to them in head
 //! are listed as needing the policy owners' approval and are not applied.
 //!
-//! Only models whose files changed between the revisions (or whose evidence did, or every model
-//! when policy inputs changed) are evaluated at head; the others keep their base outcome, which
-//! is exact because their inputs are identical. History builtins only read paths inside the
-//! model's own folder, so their results follow the same rule.
+//! Only models whose files changed between the revisions are evaluated at head (every model when
+//! policy inputs changed, though they are not applied, to keep the rule simple); untouched
+//! models keep their base outcome, which is exact because their inputs are identical: evaluation
+//! reads metadata and evidence inside the model's folder, and history builtins only read paths
+//! inside it. By default untouched models are not evaluated at all (they can neither gain nor
+//! lose a gap); `complete` evaluates them once, at base, for `--strict` and whole-run reports.
 
 mod text;
 
@@ -45,6 +47,11 @@ pub struct MergeRequest {
     pub head: String,
     /// Fail on any blocking gap at head, not only on new ones.
     pub strict: bool,
+    /// Evaluate every model (at base; untouched models reuse the base outcome at head), so the
+    /// head result and the unchanged gaps cover the whole repository. Otherwise only the models
+    /// whose files changed are evaluated, at both revisions: untouched models have identical
+    /// inputs, so they can neither gain nor lose a gap.
+    pub complete: bool,
 }
 
 /// A revision as reported.
@@ -133,10 +140,16 @@ pub struct MergeSummary {
     pub fixed: usize,
     pub unchanged: usize,
     pub unchanged_blocking: usize,
-    /// Models at head.
-    pub models: usize,
-    /// Models evaluated at head (the rest reuse their base outcome).
+    /// Models at head, when every model was listed (`complete`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<usize>,
+    /// Models evaluated at head: those whose files changed (every model when policy inputs
+    /// changed).
     pub evaluated_at_head: usize,
+    /// Whether every model was evaluated (at base at least), so that `unchanged_gaps` covers the
+    /// whole repository; otherwise it covers the changed models only. Complete with `--strict`,
+    /// when policy inputs changed, and for whole-run output formats.
+    pub complete: bool,
     /// Whether the run fails (exit 1).
     pub failed: bool,
 }
@@ -178,7 +191,8 @@ impl MergeReport {
 }
 
 /// Everything a pre-merge check produced: the comparison, and both runs' results for reporters
-/// that render a whole run (the head result holds every head model, reused or re-evaluated).
+/// that render a whole run (when complete, the head result holds every head model, reused or
+/// re-evaluated; otherwise the changed models only).
 #[derive(Debug)]
 pub struct MergeOutcome {
     pub report: MergeReport,
@@ -209,13 +223,14 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
     let repo = GitRepo::discover(&req.repo)?;
     let base = repo.resolve(&mr.base)?;
     let head = repo.resolve(&mr.head)?;
-    let base_tree = WithHistory {
+    // Histories are attached once it is known which folders they will be asked about.
+    let mut base_tree = WithHistory {
         tree: repo.tree(&base)?,
-        history: Some(Box::new(repo.history(&base))),
+        history: None,
     };
-    let head_tree = WithHistory {
+    let mut head_tree = WithHistory {
         tree: repo.tree(&head)?,
-        history: Some(Box::new(repo.history(&head))),
+        history: None,
     };
 
     // Trusted inputs, from base.
@@ -224,9 +239,60 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         .map_err(|d| invalid(d, repo_sources.clone()))?;
     let (policy, policy_files) = trusted_policy(req, &config, &base_tree.tree, &base)
         .map_err(|d| invalid(d, repo_sources.clone()))?;
+
+    // What changed, and which model folders it touches (at either revision).
+    let changed = repo.changed_paths(&base, &head)?;
+    let policy_changes = policy_changes(&config, &policy_files, &base_tree.tree, &head_tree.tree);
+    // A model folder is touched when a changed path lies in it at either revision; the folders
+    // are found from the changed paths, without listing the whole tree.
+    let mut affected: BTreeSet<String> = BTreeSet::new();
+    for tree in [&base_tree.tree, &head_tree.tree] {
+        for p in &changed {
+            let mut dir = p.as_str();
+            while let Some(i) = dir.rfind('/') {
+                dir = dir.get(..i).unwrap_or("");
+                if !skipped(dir) && has_metadata(tree, dir) {
+                    affected.insert(dir.to_string());
+                }
+            }
+            if has_metadata(tree, "") {
+                affected.insert(String::new());
+            }
+        }
+    }
+    // Evaluation reads evidence only for presence, and only inside the repository; a link can
+    // make a model's evidence depend on a file elsewhere, so when files come or go and the tree
+    // holds links, every model is evaluated.
+    let files_come_or_go = changed
+        .iter()
+        .any(|p| base_tree.tree.blob_id(p).is_none() || head_tree.tree.blob_id(p).is_none());
+    let links_matter =
+        files_come_or_go && (base_tree.tree.has_links() || head_tree.tree.has_links());
+    let complete = mr.complete || mr.strict || !policy_changes.is_empty() || links_matter;
+    let (base_found, head_found) = if complete {
+        (list(&base_tree, &base)?, list(&head_tree, &head)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    if complete && !policy_changes.is_empty() {
+        // Policy inputs changed: re-evaluate every model at head.
+        affected.extend(head_found.iter().cloned());
+    }
+    base_tree.history = Some(Box::new(if complete {
+        repo.history(&base)
+    } else {
+        repo.history(&base).scoped(affected.iter().cloned())
+    }));
+
+    // Base: every model when the result must be complete, else the touched folders only.
+    let all_base: BTreeSet<String> = base_found.iter().cloned().collect();
     let base_run = engine::run_tree(
         req,
-        &base_tree,
+        &Restricted {
+            inner: &base_tree,
+            dirs: if complete { &all_base } else { &affected },
+            listed: complete,
+        },
         policy,
         config.clone(),
         waivers.clone(),
@@ -239,45 +305,25 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         sources: base_sources,
         ..
     } = base_run;
+    if complete {
+        for m in &base_report.models {
+            if evidence_changed(m, &changed) {
+                affected.insert(m.dir.clone());
+            }
+        }
+    }
+    head_tree.history = Some(Box::new(
+        repo.history(&head).scoped(affected.iter().cloned()),
+    ));
 
-    // What changed.
-    let changed = repo.changed_paths(&base, &head)?;
-    let policy_changes = policy_changes(&config, &policy_files, &base_tree.tree, &head_tree.tree);
-    let (found, _) = repo::discover(&head_tree).map_err(|e| {
-        invalid(
-            vec![Diagnostic::new(
-                Code::Unreadable,
-                format!("cannot list the repository at {}: {e}", head.label()),
-            )],
-            SourceMap::new(),
-        )
-    })?;
-    let base_by_dir: BTreeMap<&str, &ModelOutcome> = base_report
-        .models
-        .iter()
-        .map(|m| (m.dir.as_str(), m))
-        .collect();
-    let affected: BTreeSet<String> = found
-        .iter()
-        .filter(|(dir, _)| {
-            !policy_changes.is_empty()
-                || !base_by_dir.contains_key(dir.as_str())
-                || changed.iter().any(|p| touches(p, dir))
-                || base_by_dir
-                    .get(dir.as_str())
-                    .is_some_and(|m| evidence_changed(m, &changed))
-        })
-        .map(|(dir, _)| dir.clone())
-        .collect();
-
-    // Head: the affected models only, under the base policy.
-    let restricted = Restricted {
-        inner: &head_tree,
-        dirs: &affected,
-    };
+    // Head: the touched models, under the base policy.
     let head_run = engine::run_tree(
         req,
-        &restricted,
+        &Restricted {
+            inner: &head_tree,
+            dirs: &affected,
+            listed: complete,
+        },
         policy,
         config.clone(),
         waivers,
@@ -286,32 +332,37 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
     .map_err(MergeFailure::Invalid)?;
     // Head files first: where a file differs, findings at head point into its head text.
     let mut sources = head_run.sources.clone();
+    let at_head: std::collections::HashSet<String> =
+        sources.files().map(|(_, f)| f.name.to_string()).collect();
     for (_, f) in base_sources.files() {
-        if sources.by_name(&f.name).is_none() {
+        if !at_head.contains(&*f.name) {
             sources.add(f.clone());
         }
     }
-    let evaluated: BTreeMap<&str, &ModelOutcome> = head_run
-        .report
-        .models
-        .iter()
-        .map(|m| (m.dir.as_str(), m))
-        .collect();
-    let mut head_models = Vec::with_capacity(found.len());
-    for (dir, _) in &found {
-        let outcome = match evaluated.get(dir.as_str()) {
-            Some(m) => (*m).clone(),
-            None => match base_by_dir.get(dir.as_str()) {
-                Some(m) => (*m).clone(),
-                None => continue,
-            },
-        };
-        head_models.push(outcome);
+    let mut head_report = head_run.report;
+    if complete {
+        // Untouched models keep their base outcome: their inputs are identical.
+        let base_by_dir: BTreeMap<&str, &ModelOutcome> = base_report
+            .models
+            .iter()
+            .map(|m| (m.dir.as_str(), m))
+            .collect();
+        let mut evaluated: BTreeMap<String, ModelOutcome> = std::mem::take(&mut head_report.models)
+            .into_iter()
+            .map(|m| (m.dir.clone(), m))
+            .collect();
+        let mut models = Vec::with_capacity(head_found.len());
+        for dir in &head_found {
+            if let Some(m) = evaluated.remove(dir) {
+                models.push(m);
+            } else if let Some(m) = base_by_dir.get(dir.as_str()) {
+                models.push((*m).clone());
+            }
+        }
+        head_report.summary = summarise(&models, &base_report.summary.fail_on);
+        head_report.models = models;
+        head_report.waivers = base_report.waivers.clone();
     }
-    let mut head_report = head_run.report.clone();
-    head_report.summary = summarise(&head_models, &base_report.summary.fail_on);
-    head_report.models = head_models;
-    head_report.waivers = base_report.waivers.clone();
 
     let report = compare(
         mr,
@@ -319,7 +370,11 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         &head,
         &base_report,
         &head_report,
-        &affected,
+        Counts {
+            models: complete.then_some(head_found.len()),
+            evaluated_at_head: affected.len(),
+            complete,
+        },
         &changed,
         policy_changes,
         config.roles.policy_owners.clone(),
@@ -330,6 +385,28 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         head: head_report,
         sources,
     })
+}
+
+/// The model folders of a tree.
+fn list(tree: &dyn Tree, rev: &Revision) -> Result<Vec<String>, MergeFailure> {
+    repo::discover(tree)
+        .map(|(found, _)| found.into_iter().map(|(dir, _)| dir).collect())
+        .map_err(|e| {
+            invalid(
+                vec![Diagnostic::new(
+                    Code::Unreadable,
+                    format!("cannot list the repository at {}: {e}", rev.label()),
+                )],
+                SourceMap::new(),
+            )
+        })
+}
+
+/// Sizes for the summary.
+struct Counts {
+    models: Option<usize>,
+    evaluated_at_head: usize,
+    complete: bool,
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>, sources: SourceMap) -> MergeFailure {
@@ -351,22 +428,49 @@ fn evidence_changed(m: &ModelOutcome, changed: &[String]) -> bool {
         .any(|e| changed.binary_search(&e.path).is_ok())
 }
 
+/// Folders that model discovery skips (as a working-directory walk does).
+fn skipped(dir: &str) -> bool {
+    dir.split('/')
+        .any(|d| d.starts_with('.') || d == "target" || d == "node_modules")
+}
+
+/// Whether a folder of a tree holds a metadata file.
+fn has_metadata(tree: &GitTree, dir: &str) -> bool {
+    repo::METADATA_FILES
+        .iter()
+        .any(|name| tree.blob_id(&repo::join(dir, name)).is_some())
+}
+
 /// A tree that shows only the models in some folders.
 struct Restricted<'a> {
-    inner: &'a dyn Tree,
+    inner: &'a WithHistory<GitTree>,
     dirs: &'a BTreeSet<String>,
+    /// Filter the full listing (walked anyway), rather than looking in each folder.
+    listed: bool,
 }
 
 impl Tree for Restricted<'_> {
     fn metadata_files(&self) -> io::Result<Vec<String>> {
-        let files = self.inner.metadata_files()?;
-        Ok(files
-            .into_iter()
-            .filter(|f| {
-                let dir = f.rfind('/').and_then(|i| f.get(..i)).unwrap_or("");
-                self.dirs.contains(dir)
-            })
-            .collect())
+        let in_dirs = |f: &String| {
+            let dir = f.rfind('/').and_then(|i| f.get(..i)).unwrap_or("");
+            self.dirs.contains(dir)
+        };
+        if self.listed {
+            return Ok(self
+                .inner
+                .metadata_files()?
+                .into_iter()
+                .filter(in_dirs)
+                .collect());
+        }
+        let mut out: Vec<String> = self
+            .dirs
+            .iter()
+            .flat_map(|d| repo::METADATA_FILES.iter().map(move |n| repo::join(d, n)))
+            .filter(|f| self.inner.tree.blob_id(f).is_some())
+            .collect();
+        out.sort();
+        Ok(out)
     }
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         self.inner.read(path)
@@ -384,7 +488,7 @@ impl Tree for Restricted<'_> {
 
 /// The policy named by the request and the base configuration, read from the base revision.
 /// Returns the set and the repository paths of the policy files read from base.
-fn trusted_policy(
+pub(super) fn trusted_policy(
     req: &Request,
     config: &Config,
     base: &GitTree,
@@ -607,7 +711,7 @@ fn compare(
     head: &Revision,
     base_report: &RunReport,
     head_report: &RunReport,
-    affected: &BTreeSet<String>,
+    counts: Counts,
     changed: &[String],
     policy_changes: Vec<PolicyChange>,
     policy_owners: Vec<String>,
@@ -689,8 +793,9 @@ fn compare(
     s.fixed = report.fixed_gaps.len();
     s.unchanged = report.unchanged_gaps.len();
     s.unchanged_blocking = report.unchanged_gaps.iter().filter(|g| g.blocking).count();
-    s.models = head_report.models.len();
-    s.evaluated_at_head = affected.len();
+    s.models = counts.models;
+    s.evaluated_at_head = counts.evaluated_at_head;
+    s.complete = counts.complete;
     s.failed = s.new_blocking > 0 || (mr.strict && s.unchanged_blocking > 0);
     report
 }

@@ -1,11 +1,11 @@
-//! A revision's tree as a model repository: every entry indexed once, blobs read on demand
-//! through a small pool of repository handles (a libgit2 handle must not be shared between
-//! threads, and models are loaded in parallel).
+//! A revision's tree as a model repository: entries looked up on demand (the full listing walked
+//! once when discovery needs it), blobs read through a small pool of repository handles (a
+//! libgit2 handle must not be shared between threads, and models are loaded in parallel).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
@@ -60,11 +60,21 @@ impl Pool {
 }
 
 /// The model repository at one revision, read from git objects.
+///
+/// Paths are looked up in the revision's tree as they are asked for; the full listing (model
+/// discovery, policy folders) is walked once, the first time it is needed.
 pub struct GitTree {
     pool: Pool,
-    entries: BTreeMap<String, Entry>,
+    /// The tree of the model repository's folder at the revision; `None` when it does not exist.
+    root: Option<Oid>,
+    entries: OnceLock<Result<BTreeMap<String, Entry>, String>>,
+    /// Folder listings read so far, by folder path (`""` is the root). Large trees are not kept
+    /// by libgit2's object cache, so each is parsed once here.
+    dirs: Mutex<HashMap<String, Listing>>,
     label: String,
 }
+
+type Listing = Arc<HashMap<String, Entry>>;
 
 /// What a path resolves to inside the tree.
 enum Resolved {
@@ -77,32 +87,17 @@ impl GitTree {
     pub(super) fn new(repo: &GitRepo, rev: &Revision) -> Result<GitTree, GitError> {
         let git = repo.repository();
         let commit = git.find_commit(rev.oid)?;
-        let root = commit.tree()?;
-        let mut entries = BTreeMap::new();
-        let sub = if repo.prefix().is_empty() {
-            Some(root)
+        let tree = commit.tree()?;
+        let root = if repo.prefix().is_empty() {
+            Some(tree.id())
         } else {
-            match root.get_path(std::path::Path::new(repo.prefix())) {
-                Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(git.find_tree(e.id())?),
+            match tree.get_path(std::path::Path::new(repo.prefix())) {
+                Ok(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id()),
                 Ok(_) => None,
                 Err(e) if e.code() == git2::ErrorCode::NotFound => None,
                 Err(e) => return Err(e.into()),
             }
         };
-        if let Some(tree) = sub {
-            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-                if let Ok(name) = entry.name() {
-                    entries.insert(
-                        format!("{dir}{name}"),
-                        Entry {
-                            oid: entry.id(),
-                            mode: entry.filemode(),
-                        },
-                    );
-                }
-                TreeWalkResult::Ok
-            })?;
-        }
         let label = if repo.prefix().is_empty() {
             rev.label()
         } else {
@@ -110,15 +105,111 @@ impl GitTree {
         };
         Ok(GitTree {
             pool: Pool::new(repo.git_dir()),
-            entries,
+            root,
+            entries: OnceLock::new(),
+            dirs: Mutex::new(HashMap::new()),
             label,
         })
+    }
+
+    /// Every entry below the root, walked once.
+    fn entries(&self) -> io::Result<&BTreeMap<String, Entry>> {
+        self.entries
+            .get_or_init(|| {
+                let mut entries = BTreeMap::new();
+                let Some(root) = self.root else {
+                    return Ok(entries);
+                };
+                self.pool
+                    .with(|r| -> Result<(), git2::Error> {
+                        let tree = r.find_tree(root)?;
+                        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+                            if let Ok(name) = entry.name() {
+                                entries.insert(
+                                    format!("{dir}{name}"),
+                                    Entry {
+                                        oid: entry.id(),
+                                        mode: entry.filemode(),
+                                    },
+                                );
+                            }
+                            TreeWalkResult::Ok
+                        })
+                    })
+                    .and_then(|r| r)
+                    .map_err(|e| e.message().to_string())?;
+                Ok(entries)
+            })
+            .as_ref()
+            .map_err(|e| io::Error::other(e.clone()))
+    }
+
+    /// One entry, from the full listing when it has been walked, else from its folder's listing.
+    fn lookup(&self, path: &str) -> Option<Entry> {
+        if let Some(Ok(map)) = self.entries.get() {
+            return map.get(path).copied();
+        }
+        let (dir, name) = match path.rfind('/') {
+            Some(i) => (path.get(..i)?, path.get(i + 1..)?),
+            None => ("", path),
+        };
+        self.listing(dir)?.get(name).copied()
+    }
+
+    /// The entries of one folder, read once.
+    fn listing(&self, dir: &str) -> Option<Listing> {
+        if let Some(l) = self
+            .dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(dir)
+        {
+            return Some(l.clone());
+        }
+        let oid = if dir.is_empty() {
+            self.root?
+        } else {
+            let entry = self.lookup(dir)?;
+            if entry.mode != MODE_TREE {
+                return None;
+            }
+            entry.oid
+        };
+        let listing: HashMap<String, Entry> = self
+            .pool
+            .with(|r| {
+                r.find_tree(oid).ok().map(|t| {
+                    t.iter()
+                        .filter_map(|e| {
+                            let name = e.name().ok()?.to_string();
+                            Some((
+                                name,
+                                Entry {
+                                    oid: e.id(),
+                                    mode: e.filemode(),
+                                },
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .ok()
+            .flatten()?;
+        let listing = Arc::new(listing);
+        self.dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.to_string(), listing.clone());
+        Some(listing)
     }
 
     /// Every file path in the tree, sorted (for policy folders).
     pub fn files_under(&self, dir: &str) -> Vec<String> {
         let dir = dir.trim_end_matches('/');
-        self.entries
+        let Ok(entries) = self.entries() else {
+            return Vec::new();
+        };
+        entries
             .iter()
             .filter(|(p, e)| {
                 e.mode != MODE_TREE
@@ -130,10 +221,15 @@ impl GitTree {
 
     /// The blob id of a file (not followed through links), to tell whether it changed.
     pub fn blob_id(&self, path: &str) -> Option<Oid> {
-        self.entries
-            .get(path.trim_start_matches("./"))
+        self.lookup(path.trim_start_matches("./"))
             .filter(|e| e.mode != MODE_TREE)
             .map(|e| e.oid)
+    }
+
+    /// Whether the tree holds any symbolic link (walks the whole tree).
+    pub fn has_links(&self) -> bool {
+        self.entries()
+            .is_ok_and(|m| m.values().any(|e| e.mode == MODE_LINK))
     }
 
     /// Whether the path names a folder.
@@ -169,7 +265,7 @@ impl GitTree {
             }
             current.push(part);
             let joined = current.join("/");
-            let Some(entry) = self.entries.get(&joined).copied() else {
+            let Some(entry) = self.lookup(&joined) else {
                 return Resolved::Missing;
             };
             if entry.mode == MODE_LINK {
@@ -205,8 +301,8 @@ impl GitTree {
                 oid: Oid::ZERO_SHA1,
                 mode: MODE_TREE,
             }),
-            None => match self.entries.get(&current.join("/")) {
-                Some(e) => Resolved::Entry(*e),
+            None => match self.lookup(&current.join("/")) {
+                Some(e) => Resolved::Entry(e),
                 None => Resolved::Missing,
             },
         }
@@ -216,7 +312,7 @@ impl GitTree {
 impl Tree for GitTree {
     fn metadata_files(&self) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
-        for (path, entry) in &self.entries {
+        for (path, entry) in self.entries()? {
             if entry.mode == MODE_TREE || entry.mode == MODE_COMMIT || entry.mode == MODE_LINK {
                 continue;
             }

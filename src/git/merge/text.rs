@@ -71,10 +71,13 @@ pub fn render(r: &MergeReport, color: bool, quiet: bool, out: &mut dyn Write) ->
         r.policy.name,
         r.policy.version
     )?;
+    let at_head = r
+        .summary
+        .models
+        .map_or_else(String::new, |n| format!("{n} at head; "));
     writeln!(
         out,
-        "models: {} at head; {} added, {} removed, {} changed; {} evaluated at head",
-        r.summary.models,
+        "models: {at_head}{} added, {} removed, {} changed; {} evaluated at head",
         r.models.added.len(),
         r.models.removed.len(),
         r.models.changed.len(),
@@ -128,7 +131,12 @@ pub fn render(r: &MergeReport, color: bool, quiet: bool, out: &mut dyn Write) ->
     writeln!(out)?;
     writeln!(
         out,
-        "unchanged gaps: {} ({} blocking){}",
+        "unchanged gaps{}: {} ({} blocking){}",
+        if r.summary.complete {
+            ""
+        } else {
+            " in the changed models"
+        },
         r.unchanged_gaps.len(),
         r.summary.unchanged_blocking,
         if r.strict {
