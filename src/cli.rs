@@ -10,6 +10,7 @@ pub mod frameworks;
 pub mod inventory;
 mod lint;
 mod test;
+mod trend;
 mod why;
 
 use std::ffi::OsString;
@@ -54,6 +55,8 @@ pub enum Command {
     Test(TestArgs),
     /// List frameworks, show clauses, coverage of the policies, crosswalks
     Frameworks(FrameworksArgs),
+    /// Gap counts per framework over the first-parent git history
+    Trend(TrendArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
 }
@@ -286,6 +289,35 @@ pub enum FrameworksCommand {
     Crosswalk { from: String, to: String },
 }
 
+/// Output formats of `trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TrendFormat {
+    /// A table: one row per commit, one column per framework
+    #[default]
+    Text,
+    /// The trend data, versioned (`schema_version`)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// The model repository (a directory inside a git clone)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Commits on or after this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date, conflicts_with = "commits")]
+    pub since: Option<jiff::civil::Date>,
+    /// The last N commits (default 10)
+    #[arg(long, value_name = "N")]
+    pub commits: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TrendFormat,
+    /// Write the result to a file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
@@ -315,6 +347,7 @@ where
         Command::Why(a) => why::run(&a, out, err),
         Command::Test(a) => test::run(&a, out, err),
         Command::Frameworks(a) => frameworks::run(&a, out, err),
+        Command::Trend(a) => trend::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
     };
     match result {

@@ -710,3 +710,63 @@ fn a_model_repository_in_a_sub_folder_is_read_relative_to_it() {
     assert_eq!(gap_keys(&report, "new_gaps"), vec![key("a", "FX-FAIR-01")]);
     assert_eq!(report["new_gaps"][0]["file"], "models/a/model.toml");
 }
+
+#[test]
+fn the_trend_counts_gaps_per_framework_over_first_parent_history() {
+    let a = model("a", 0.9, "");
+    let b = model("b", 0.9, "");
+    let repo = TestRepo::new(&[("models/a/model.toml", &a), ("models/b/model.toml", &b)]);
+    let broken = model("b", 0.7, "");
+    repo.commit(
+        &[("models/b/model.toml", Some(&broken))],
+        "dev@acme.example",
+        JAN_1 + 10 * DAY,
+        "break b",
+    );
+    let fixed = model("b", 0.85, "");
+    let last = repo.commit(
+        &[("models/b/model.toml", Some(&fixed))],
+        "dev@acme.example",
+        JAN_1 + 20 * DAY,
+        "fix b",
+    );
+    let path = repo.path().to_string_lossy().to_string();
+    let (code, out, err) = mrm(&["trend", &path, "--commits", "3", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["head"], last.to_string());
+    assert_eq!(
+        strings(&report["frameworks"]),
+        vec!["iso-42001", "nist-ai-rmf"]
+    );
+    let points = report["points"].as_array().expect("points");
+    let summary: Vec<(String, u64, u64)> = points
+        .iter()
+        .map(|p| {
+            (
+                p["date"].as_str().expect("date").to_string(),
+                p["gaps"].as_u64().expect("gaps"),
+                p["frameworks"]["nist-ai-rmf"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("2026-01-01".to_string(), 0, 0),
+            ("2026-01-11".to_string(), 1, 1),
+            ("2026-01-21".to_string(), 0, 0),
+        ]
+    );
+    assert_eq!(points[1]["subject"], "break b");
+
+    // --since keeps the commits on or after the date.
+    let (code, out, _) = mrm(&["trend", &path, "--since", "2026-01-05"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("gap trend in "), "{out}");
+    assert!(
+        out.contains("2 commits of the first-parent history"),
+        "{out}"
+    );
+    assert!(out.contains("iso-42001  nist-ai-rmf"), "{out}");
+}
