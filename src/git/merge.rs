@@ -144,7 +144,7 @@ pub struct MergeSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub models: Option<usize>,
     /// Models evaluated at head: those whose files changed (every model when policy inputs
-    /// changed).
+    /// changed); removed models are not counted.
     pub evaluated_at_head: usize,
     /// Whether every model was evaluated (at base at least), so that `unchanged_gaps` covers the
     /// whole repository; otherwise it covers the changed models only. Complete with `--strict`,
@@ -340,6 +340,7 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         }
     }
     let mut head_report = head_run.report;
+    let evaluated_at_head = head_report.models.len();
     if complete {
         // Untouched models keep their base outcome: their inputs are identical.
         let base_by_dir: BTreeMap<&str, &ModelOutcome> = base_report
@@ -372,7 +373,7 @@ pub fn check(mr: &MergeRequest) -> Result<MergeOutcome, MergeFailure> {
         &head_report,
         Counts {
             models: complete.then_some(head_found.len()),
-            evaluated_at_head: affected.len(),
+            evaluated_at_head,
             complete,
         },
         &changed,
