@@ -241,6 +241,9 @@ pub fn run_tree(
         if let Some(src) = &m.source {
             sources.add(src.clone());
         }
+        for src in &m.extra_sources {
+            sources.add(src.clone());
+        }
     }
     let inputs = Inputs {
         program,
