@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 
+use mrm::eval::Status;
 use mrm::repo::{self, Model, WorkTree};
 use serde_json::json;
 
@@ -410,5 +411,40 @@ fn unclosed_front_matter_is_located_at_its_opening() {
     assert_eq!(
         ms[0].diagnostics[0].labels[0].location.to_string(),
         "m/README.md:1:1"
+    );
+}
+
+#[test]
+fn adapter_evidence_is_evaluated_by_the_shipped_controls() {
+    let run = mrm::engine::run(&mrm::engine::Request {
+        repo: fixture(),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: "2026-11-27".parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    })
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    let combined = run.report.model("combined").unwrap();
+    let status = |id: &str| {
+        combined
+            .controls
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no control {id}"))
+            .status
+    };
+    assert_eq!(status("MT-GX-01"), Status::Fail);
+    assert_eq!(status("MT-EVID-01"), Status::Pass);
+    let gx = combined
+        .controls
+        .iter()
+        .find(|c| c.id == "MT-GX-01")
+        .unwrap();
+    let finding = &gx.findings[0];
+    assert!(
+        finding.message.as_deref().unwrap().contains("1 of 4"),
+        "{}",
+        finding.message.as_deref().unwrap()
     );
 }
