@@ -431,3 +431,36 @@ total = 0
         "{msg}"
     );
 }
+
+#[test]
+fn the_example_repository_recomputes_its_reported_figures() {
+    let run = mrm::engine::run(&mrm::engine::Request {
+        repo: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank"),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: "2026-11-27".parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    })
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    let status = |m: &str, c: &str| {
+        run.report
+            .model(m)
+            .unwrap()
+            .controls
+            .iter()
+            .find(|x| x.id == c)
+            .unwrap()
+            .status
+    };
+    // Selection counts back the reported disparate impact (0.72, 0.86) and parity gaps.
+    assert_eq!(status("retail-credit-scoring", "MT-FAIR-01"), Status::Pass);
+    assert_eq!(status("retail-credit-scoring", "MT-FAIR-02"), Status::Pass);
+    // PSI bins back the reported PSI, shifted (0.31) or not (0.06).
+    assert_eq!(status("card-fraud-detection", "MT-PSI-01"), Status::Pass);
+    assert_eq!(status("retail-credit-scoring", "MT-PSI-01"), Status::Pass);
+    assert_eq!(
+        status("customer-service-chatbot", "MT-PSI-01"),
+        Status::NotApplicable
+    );
+}
