@@ -1,11 +1,13 @@
 //! Model repositories: finding models, reading their metadata, and reading evidence safely.
 //!
 //! A repository is any directory (or, through `git`, a tree at a revision): every folder holding a
-//! `model.toml` (or a `model.json` / `model.yaml` twin) is one model. This module discovers model
-//! folders, loads each metadata file into a [`Value`] with the byte span of every field (so
-//! diagnostics and findings can cite `model.toml:14:1`), checks it against the policy schema, and
-//! answers whether an evidence path exists without ever reading outside the repository. A broken
-//! model file yields diagnostics for that model only.
+//! `model.toml` (or a `model.json` / `model.yaml` twin) is one model, and so is a folder with only
+//! an MLflow `MLmodel`, a `model_card.json` or a Hugging Face model-card `README.md` (see
+//! `adapters`, which also reads those files and tool reports beside `model.toml`). This module
+//! discovers model folders, loads each metadata file into a [`Value`] with the byte span of every
+//! field (so diagnostics and findings can cite `model.toml:14:1`), checks it against the policy
+//! schema, and answers whether an evidence path exists without ever reading outside the
+//! repository. A broken model file yields diagnostics for that model only.
 
 mod adapters;
 mod load;
@@ -187,7 +189,8 @@ pub struct Model {
     pub locations: BTreeMap<String, (usize, usize)>,
     /// The metadata text, for locating fields and rendering diagnostics.
     pub source: Option<SourceFile>,
-    /// Files read by adapters besides `file` (model cards, `MLmodel`, tool reports).
+    /// Files read by adapters besides `file` (model cards, `MLmodel`, tool reports), including
+    /// ones that failed to parse, so their diagnostics render with their text.
     pub extra_sources: Vec<SourceFile>,
     /// For fields read from one of `extra_sources`, its index there.
     pub field_sources: BTreeMap<String, usize>,

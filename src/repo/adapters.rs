@@ -161,7 +161,7 @@ pub(super) fn attach(tree: &dyn Tree, model: &mut Model) {
             continue;
         };
         // A README without model-card front matter is documentation, not metadata.
-        if a.file == HF_README && !huggingface::has_front_matter(&text) {
+        if a.file == HF_README && !huggingface::looks_like_model_card(&text) {
             continue;
         }
         let source = SourceFile::new(path.as_str(), text);
@@ -171,9 +171,13 @@ pub(super) fn attach(tree: &dyn Tree, model: &mut Model) {
                 model.extra_sources.push(source);
                 merge_under(model, fragment, index);
             }
-            Err(d) => model
-                .diagnostics
-                .push(d.note(format!("while reading the {}", a.format))),
+            Err(d) => {
+                // Kept so that the diagnostic renders with the file's text.
+                model.extra_sources.push(source);
+                model
+                    .diagnostics
+                    .push(d.note(format!("while reading the {}", a.format)));
+            }
         }
     }
 }

@@ -42,11 +42,6 @@ fn front_matter(text: &str) -> Option<Result<std::ops::Range<usize>, usize>> {
     Some(Err(start))
 }
 
-/// Whether the README opens with front matter at all.
-pub(super) fn has_front_matter(text: &str) -> bool {
-    front_matter(text).is_some()
-}
-
 /// Whether the README's front matter has a model-card key at the top level. Read line by line so
 /// that a card with broken YAML still counts and gets its diagnostic.
 pub(super) fn looks_like_model_card(text: &str) -> bool {
@@ -159,4 +154,30 @@ fn map(raw: &Value, locations: &Locations) -> Fragment {
         }
     }
     b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_front_matter_with_card_keys_is_a_model_card() {
+        assert!(looks_like_model_card("---\nlicense: mit\n---\n# Model\n"));
+        assert!(looks_like_model_card("---\nmodel-index: [\n"));
+        assert!(!looks_like_model_card(
+            "---\ntitle: Docs\nlayout: page\n---\n"
+        ));
+        assert!(!looks_like_model_card("# A README\nlicense: mit\n"));
+        assert!(!looks_like_model_card(
+            "---\nauthor: x\n---\nlicense: mit\n"
+        ));
+    }
+
+    #[test]
+    fn front_matter_ends_at_the_closing_marker() {
+        let text = "---\na: 1\n---\nbody\n";
+        assert_eq!(front_matter(text), Some(Ok(4..9)));
+        assert_eq!(front_matter("---\na: 1\n"), Some(Err(4)));
+        assert_eq!(front_matter("no front matter"), None);
+    }
 }
