@@ -448,3 +448,137 @@ fn adapter_evidence_is_evaluated_by_the_shipped_controls() {
         finding.message.as_deref().unwrap()
     );
 }
+
+/// A temporary repository with one model folder holding `files`.
+fn load_one(files: &[(&str, &str)]) -> Model {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    for (name, text) in files {
+        std::fs::write(m.join(name), text).unwrap();
+    }
+    let tree = WorkTree::new(dir.path()).unwrap();
+    let (found, _) = repo::discover(&tree).unwrap();
+    let set = mrm::library::embedded();
+    let mut ms = repo::load_all(&tree, &found, &set.checked.program);
+    assert_eq!(ms.len(), 1);
+    ms.pop().unwrap()
+}
+
+const MINIMAL_TOML: &str = r#"
+[model]
+id = "m"
+name = "m"
+version = "1"
+status = "development"
+purpose = "p"
+[roles]
+owner = "o@bank.example"
+[impact]
+financial_exposure = 0
+customers_affected = 0
+automated_decision = false
+"#;
+
+#[test]
+fn other_layouts_of_the_tool_reports_are_read() {
+    let m = load_one(&[
+        ("model.toml", MINIMAL_TOML),
+        (
+            "gx-validation.json",
+            r#"{ "success": true, "suite_name": "inputs_v1",
+                 "statistics": { "evaluated_expectations": 2, "successful_expectations": 2,
+                                 "unsuccessful_expectations": 0, "success_percent": 100.0 },
+                 "results": [ { "success": true, "expectation_config": { "type": "expect_column_to_exist", "kwargs": { "column": "x" } } } ] }"#,
+        ),
+        (
+            "evidently-report.json",
+            r#"{ "metrics": [ { "metric": "ColumnDriftMetric",
+                 "result": { "column_name": "score", "stattest_name": "Population Stability Index",
+                             "drift_score": 0.12, "drift_detected": true } } ] }"#,
+        ),
+        (
+            "registered-model.json",
+            r#"{ "name": "m-registered", "versions": [ { "version": "3" } ],
+                 "aliases": [ { "alias": "production", "version": "3" } ] }"#,
+        ),
+    ]);
+    assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
+    let v = tree(&m);
+    assert_eq!(
+        v["data_quality"]["great_expectations"],
+        json!({
+            "success": true,
+            "suite": "inputs_v1",
+            "statistics": {
+                "evaluated_expectations": 2,
+                "successful_expectations": 2,
+                "unsuccessful_expectations": 0,
+                "success_percent": 100
+            },
+            "failed": []
+        })
+    );
+    assert_eq!(
+        v["monitoring"]["evidently"],
+        json!({
+            "columns": [{ "column": "score", "stattest": "Population Stability Index", "score": 0.12, "drift_detected": true }],
+            "psi_max": 0.12
+        })
+    );
+    assert_eq!(v["monitoring"]["feature_drift_max"], 0.12);
+    // model.toml keeps its name and version over the registry's.
+    assert_eq!(v["model"]["name"], "m");
+    assert_eq!(v["model"]["version"], "1");
+    assert_eq!(
+        v["mlflow"]["registered_model"],
+        json!({ "name": "m-registered", "versions": [{ "version": "3" }], "aliases": { "production": "3" } })
+    );
+}
+
+#[test]
+fn a_report_of_the_wrong_shape_is_a_diagnostic_naming_the_format() {
+    let m = load_one(&[
+        ("model.toml", MINIMAL_TOML),
+        ("evidently-report.json", r#"{ "timestamp": "2026-11-01" }"#),
+        ("gx-validation.json", "{ \"success\": tru }"),
+    ]);
+    assert!(m.parsed);
+    let found: Vec<(String, String, Vec<String>)> = m
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.message.clone(),
+                d.labels[0].location.to_string(),
+                d.notes.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "invalid JSON: expected ident".to_string(),
+                "m/gx-validation.json:1:17".to_string(),
+                vec!["while reading the Great Expectations validation result".to_string()]
+            ),
+            (
+                "`m/evidently-report.json` is not an Evidently report".to_string(),
+                "m/evidently-report.json:1:1".to_string(),
+                vec!["while reading the Evidently report".to_string()]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_readme_beside_model_toml_without_card_keys_is_ignored() {
+    let m = load_one(&[
+        ("model.toml", MINIMAL_TOML),
+        ("README.md", "---\ntitle: Scorecard\n---\n\n# Scorecard\n"),
+    ]);
+    assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
+    assert!(tree(&m).get("huggingface").is_none());
+    assert!(m.extra_sources.is_empty());
+}

@@ -177,7 +177,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "psi",
         signature: "psi(expected: list<number>, actual: list<number>) -> number",
         summary: "population stability index of two binned distributions (counts or shares; \
-                  empty bins floored at 0.0001)",
+                  each bin's share floored at 0.0001)",
         min_args: 2,
         max_args: 2,
         check: |args| {
