@@ -334,3 +334,56 @@ fn exit_codes_are_a_contract() {
     assert_eq!(run_cli(&["check", repo, "--as-of", "2026-02-30"]).0, 2);
     assert_eq!(run_cli(&["frobnicate"]).0, 2);
 }
+
+#[test]
+fn json_and_yaml_twins_load_into_the_same_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "[model]\nid = \"t\"\nname = \"T\"\n[roles]\nowner = \"o@a\"\n[impact]\nexposure = 2000000\n[[fairness]]\ngroup = \"f\"\ndisparate_impact = 0.7\n[validation]\ndate = 2026-06-01\n";
+    let json = r#"{"model": {"id": "j", "name": "J"}, "roles": {"owner": "o@a"}, "impact": {"exposure": 2000000},
+  "fairness": [{"group": "f", "disparate_impact": 0.7}], "validation": {"date": "2026-06-01"}}"#;
+    let yaml = "model:\n  id: y\n  name: Y\nroles:\n  owner: o@a\nimpact:\n  exposure: 2000000\nfairness:\n  - group: f\n    disparate_impact: 0.7\nvalidation:\n  date: 2026-06-01\n";
+    for (dir_name, file, text) in [
+        ("t", "model.toml", toml),
+        ("j", "model.json", json),
+        ("y", "model.yaml", yaml),
+    ] {
+        let d = dir.path().join(dir_name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(file), text).unwrap();
+    }
+    let mut req = request("2026-11-27");
+    req.repo = dir.path().to_path_buf();
+    req.policies = vec![fixture().join("../policy.mrm")];
+    let r = engine::run(&req).unwrap();
+    let summary = |id: &str| {
+        let m = model(&r, id);
+        assert!(m.diagnostics.is_empty(), "{id}: {:#?}", m.diagnostics);
+        (
+            m.tier.as_ref().unwrap().tier.clone(),
+            m.last_validation.clone(),
+            status(&r, id, "DR-FAIR"),
+            status(&r, id, "MR-VAL"),
+        )
+    };
+    let t = summary("t");
+    assert_eq!(t, summary("j"));
+    assert_eq!(t, summary("y"));
+    assert_eq!(t.2, Status::Fail);
+    // Locations point into each file.
+    let w = |id: &str| {
+        model(&r, id)
+            .controls
+            .iter()
+            .find(|c| c.id == "DR-FAIR")
+            .unwrap()
+            .findings[0]
+            .witnesses[0]
+            .location
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(w("j").file, "j/model.json");
+    assert_eq!(w("j").line, 2);
+    assert_eq!(w("y").file, "y/model.yaml");
+    assert_eq!(w("y").line, 10);
+}
