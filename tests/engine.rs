@@ -387,3 +387,32 @@ fn json_and_yaml_twins_load_into_the_same_tree() {
     assert_eq!(w("y").file, "y/model.yaml");
     assert_eq!(w("y").line, 10);
 }
+
+#[test]
+fn controls_and_kris_can_read_the_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.mrm");
+    let base = std::fs::read_to_string(fixture().join("../policy.mrm")).unwrap();
+    std::fs::write(
+        &policy,
+        format!(
+            "{base}\ncontrol GV-TIER \"High-tier models are validated\" {{\n  severity low\n  applies when tier == \"high\"\n  assert exists(validation.date)\n}}\n\nkri AGE \"Validation age\" {{\n  value days_since(validation.date)\n  red when (tier == \"high\" and value > 365) or value > 730\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut req = request("2026-11-27");
+    req.policies = vec![policy];
+    let r = engine::run(&req).unwrap();
+    assert_eq!(status(&r, "good", "GV-TIER"), Status::Pass);
+    assert_eq!(status(&r, "low", "GV-TIER"), Status::NotApplicable);
+    let age = |id: &str| {
+        model(&r, id)
+            .kris
+            .iter()
+            .find(|k| k.name == "AGE")
+            .unwrap()
+            .level
+    };
+    assert_eq!(age("stale"), KriLevel::Red); // high tier, 1047 days
+    assert_eq!(age("good"), KriLevel::Green);
+}
