@@ -416,3 +416,21 @@ fn controls_and_kris_can_read_the_tier() {
     assert_eq!(age("stale"), KriLevel::Red); // high tier, 1047 days
     assert_eq!(age("good"), KriLevel::Green);
 }
+
+#[test]
+fn init_writes_a_repository_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    assert_eq!(mrm::cli::run(["mrm", "init", d], &mut out, &mut err), 0);
+    // A second run keeps the files.
+    assert_eq!(mrm::cli::run(["mrm", "init", d], &mut out, &mut err), 0);
+    assert!(String::from_utf8_lossy(&out).contains("kept"));
+    let mut req = request("2026-11-27");
+    req.repo = dir.path().to_path_buf();
+    let r = engine::run(&req).unwrap();
+    let m = model(&r, "my-model");
+    assert!(m.evaluated);
+    assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
+}
