@@ -137,16 +137,20 @@ pub(super) fn parse_json(source: &SourceFile) -> Result<(Value, Locations), Diag
 
 /// Parses YAML; keys are located by searching the text.
 pub(super) fn parse_yaml(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
-    let json: serde_json::Value = serde_saphyr::from_str(&source.text).map_err(|e| {
-        let msg = e.to_string();
-        let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
-        let offset = offset_of(source, line, col);
-        Diagnostic::new(
-            Code::ModelParse,
-            format!("invalid YAML: {}", yaml_message(&msg)),
-        )
-        .at(source.locate(offset, offset), "here")
-    })?;
+    // YAML 1.2 booleans only: `y`, `no`, `on` stay strings (model ids, country codes).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let json: serde_json::Value = serde_saphyr::from_str_with_options(&source.text, options)
+        .map_err(|e| {
+            let msg = e.to_string();
+            let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
+            let offset = offset_of(source, line, col);
+            Diagnostic::new(
+                Code::ModelParse,
+                format!("invalid YAML: {}", yaml_message(&msg)),
+            )
+            .at(source.locate(offset, offset), "here")
+        })?;
     let value = value::from_json(&json);
     let mut locations = Locations::new();
     locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Yaml);
