@@ -23,7 +23,9 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Location, SourceFile};
 use crate::value::Value;
 
-pub use adapters::{ADAPTERS, Adapter, is_primary_name, makes_model};
+pub use adapters::{
+    ADAPTERS, Adapter, NAMESPACES as ADAPTER_NAMESPACES, is_primary_name, makes_model,
+};
 pub use load::{conform, model_from_text, parse_metadata};
 
 /// Metadata file names, in order of precedence.

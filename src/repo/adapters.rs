@@ -39,6 +39,16 @@ pub const GX_VALIDATION: &str = "gx-validation.json";
 /// An Evidently report saved as JSON.
 pub const EVIDENTLY_REPORT: &str = "evidently-report.json";
 
+/// Where adapters keep each file's own content. Fields under these paths are read from tool
+/// output rather than written by hand (a `model.toml` template can leave them out).
+pub const NAMESPACES: &[&str] = &[
+    "huggingface",
+    "mlflow",
+    "model_card",
+    "data_quality.great_expectations",
+    "monitoring.evidently",
+];
+
 /// One adapter: the file it reads, what to call it in messages, whether the file alone makes its
 /// folder a model, and how it maps the parsed file.
 pub struct Adapter {
