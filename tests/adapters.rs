@@ -240,7 +240,7 @@ fn adapter_only_models_say_which_adapter_produced_them() {
             d.notes,
             vec![
                 "this model was read from its Model Card Toolkit `model_card.json` alone; fields \
-                 the card does not hold go in `mct-toxicity/model.toml`, which wins over the card \
+                 that file does not hold go in `mct-toxicity/model.toml`, which wins over it \
                  field by field"
                     .to_string()
             ]
@@ -581,4 +581,29 @@ fn a_readme_beside_model_toml_without_card_keys_is_ignored() {
     assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
     assert!(tree(&m).get("huggingface").is_none());
     assert!(m.extra_sources.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn an_adapter_file_linking_outside_the_repository_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("report.json");
+    std::fs::write(&secret, r#"{ "metrics": [] }"#).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(m.join("model.toml"), MINIMAL_TOML).unwrap();
+    std::os::unix::fs::symlink(&secret, m.join("evidently-report.json")).unwrap();
+    let repo_tree = WorkTree::new(dir.path()).unwrap();
+    let (found, _) = repo::discover(&repo_tree).unwrap();
+    let set = mrm::library::embedded();
+    let ms = repo::load_all(&repo_tree, &found, &set.checked.program);
+    assert_eq!(
+        codes(&ms[0]),
+        vec![(
+            "io/unreadable",
+            "cannot read `m/evidently-report.json`: `m/evidently-report.json` resolves outside the repository"
+        )]
+    );
+    assert!(tree(&ms[0]).get("monitoring").is_none());
 }

@@ -145,8 +145,16 @@ pub(super) fn attach(tree: &dyn Tree, model: &mut Model) {
         if path == model.file {
             continue;
         }
-        let Ok(bytes) = tree.read(&path) else {
-            continue;
+        let bytes = match tree.read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                model.diagnostics.push(
+                    Diagnostic::new(Code::Unreadable, format!("cannot read `{path}`: {e}"))
+                        .at(Location::file(path.clone()), ""),
+                );
+                continue;
+            }
         };
         if bytes.len() > super::MAX_METADATA_SIZE {
             model.diagnostics.push(
@@ -201,8 +209,8 @@ pub(super) fn annotate(model: &mut Model) {
     for d in &mut model.diagnostics {
         if d.code == Code::MissingField || d.code == Code::WrongType {
             d.notes.push(format!(
-                "this model was read from its {} alone; fields the card does not hold go in \
-                 `{metadata}`, which wins over the card field by field",
+                "this model was read from its {} alone; fields that file does not hold go in \
+                 `{metadata}`, which wins over it field by field",
                 a.format
             ));
         }
