@@ -67,6 +67,10 @@ pub fn template(schema: &BTreeMap<String, Field>) -> String {
     let mut tables: Vec<(String, Vec<String>)> = Vec::new();
     let mut arrays: Vec<String> = Vec::new();
     for (name, field) in schema {
+        // Filled from tool outputs (model cards, MLflow, Great Expectations…), not written by hand.
+        if crate::repo::ADAPTER_NAMESPACES.contains(&name.as_str()) {
+            continue;
+        }
         match &field.ty {
             Ty::Record(fields) => {
                 let mut lines = Vec::new();
