@@ -17,6 +17,7 @@ pub mod verify;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -207,6 +208,20 @@ fn gap_entries(report: &RunReport, sources: &SourceMap) -> Result<Vec<Entry>, Er
     Ok(Vec::new())
 }
 
+/// A file's bytes and their SHA-256.
+type Hashed = (Vec<u8>, String);
+
+/// The pack's files by path, each hashed once as it is added.
+#[derive(Default)]
+struct Files(BTreeMap<String, Hashed>);
+
+impl Files {
+    fn add(&mut self, path: String, bytes: Vec<u8>) {
+        let hash = sha256(&bytes);
+        self.0.insert(path, (bytes, hash));
+    }
+}
+
 /// Assembles a pack from a finished run.
 pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     let report = select(&run.report, &opts.models)?;
@@ -216,7 +231,7 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
         quiet: false,
     };
 
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut files = Files::default();
     for format in <Format as clap::ValueEnum>::value_variants() {
         let Some(path) = report_file(*format) else {
             continue;
@@ -226,10 +241,10 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
             what: path.to_string(),
             source,
         })?;
-        files.insert(path.to_string(), buf);
+        files.add(path.to_string(), buf);
     }
     for e in gap_entries(&report, &run.sources)? {
-        files.insert(e.path, e.bytes);
+        files.add(e.path, e.bytes);
     }
 
     // Policy and catalog sources, exactly as loaded.
@@ -237,13 +252,13 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     let mut policy_records = Vec::new();
     for (name, text) in run.policy.policy_sources() {
         let path = source_path("policies", &name, &mut taken);
-        files.insert(path.clone(), text.into_bytes());
+        files.add(path.clone(), text.into_bytes());
         policy_records.push(SourceRecord { name, path });
     }
     let mut catalog_records = Vec::new();
     for (name, text) in &run.policy.catalogs.sources {
         let path = source_path("frameworks", name, &mut taken);
-        files.insert(path.clone(), text.clone().into_bytes());
+        files.add(path.clone(), text.clone().into_bytes());
         catalog_records.push(SourceRecord {
             name: name.clone(),
             path,
@@ -253,26 +268,27 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     // Evidence, read through the tree.
     let (evidence, refused) = copy_evidence(&report, opts.tree);
     let mut evidence_hashes = BTreeMap::new();
-    for (path, bytes) in evidence {
-        evidence_hashes.insert(path.clone(), sha256(&bytes));
-        files.insert(format!("evidence/{path}"), bytes);
+    for (path, (bytes, hash)) in evidence {
+        evidence_hashes.insert(path.clone(), hash.clone());
+        files.0.insert(format!("evidence/{path}"), (bytes, hash));
     }
 
     let frameworks: Vec<&str> = report.frameworks.iter().map(|f| f.id.as_str()).collect();
-    files.insert(
+    files.add(
         "traceability.csv".to_string(),
         tables::traceability(&report, &frameworks, &evidence_hashes).into_bytes(),
     );
-    files.insert(
+    files.add(
         "inventory.csv".to_string(),
         crate::cli::inventory::csv(&crate::cli::inventory::rows(&report)).into_bytes(),
     );
     // The same hashes in the form `sha256sum -c` reads, for checking without any JSON tooling.
     let sums: String = files
+        .0
         .iter()
-        .map(|(path, bytes)| format!("{}  {path}\n", sha256(bytes)))
+        .map(|(path, (_, hash))| format!("{hash}  {path}\n"))
         .collect();
-    files.insert(SUMS.to_string(), sums.into_bytes());
+    files.add(SUMS.to_string(), sums.into_bytes());
 
     let mut selected = opts.models.clone();
     selected.sort();
@@ -305,10 +321,11 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
                 .collect(),
         },
         files: files
+            .0
             .iter()
-            .map(|(path, bytes)| FileRecord {
+            .map(|(path, (bytes, hash))| FileRecord {
                 path: path.clone(),
-                sha256: sha256(bytes),
+                sha256: hash.clone(),
                 size: bytes.len() as u64,
             })
             .collect(),
@@ -319,9 +336,9 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     })?;
     manifest_bytes.push(b'\n');
 
-    let mut entries = Vec::with_capacity(files.len() + 1);
+    let mut entries = Vec::with_capacity(files.0.len() + 1);
     entries.push(Entry::new(MANIFEST, manifest_bytes));
-    entries.extend(files.into_iter().map(|(p, b)| Entry::new(p, b)));
+    entries.extend(files.0.into_iter().map(|(p, (b, _))| Entry::new(p, b)));
     Ok(Contents {
         entries,
         manifest,
@@ -428,13 +445,14 @@ pub fn select(report: &RunReport, models: &[String]) -> Result<RunReport, Error>
     Ok(out)
 }
 
-/// Reads every present evidence file the report's controls reference, once each, through the
-/// tree. A path that is not contained, or that resolves outside the repository by now (a file
-/// swapped for a symbolic link after evaluation), is refused with a diagnostic and not copied.
+/// Reads and hashes every present evidence file the report's controls reference, once each and
+/// in parallel, through the tree. A path that is not contained, or that resolves outside the
+/// repository by now (a file swapped for a symbolic link after evaluation), is refused with a
+/// diagnostic and not copied.
 fn copy_evidence(
     report: &RunReport,
     tree: &dyn Tree,
-) -> (BTreeMap<String, Vec<u8>>, Vec<Diagnostic>) {
+) -> (BTreeMap<String, Hashed>, Vec<Diagnostic>) {
     let paths: BTreeSet<&str> = report
         .models
         .iter()
@@ -443,54 +461,58 @@ fn copy_evidence(
         .filter(|e| e.present)
         .map(|e| e.path.as_str())
         .collect();
+    let paths: Vec<&str> = paths.into_iter().collect();
+    let read: Vec<(&str, Result<Vec<u8>, Diagnostic>)> = paths
+        .par_iter()
+        .map(|path| (*path, read_evidence(tree, path)))
+        .collect();
     let mut copied = BTreeMap::new();
     let mut refused = Vec::new();
-    for path in paths {
-        let escape = || {
-            Diagnostic::new(
-                Code::PathEscape,
-                format!("evidence `{path}` resolves outside the repository and was not copied"),
-            )
-            .at(Location::file(path), "refused")
-        };
-        if !repo::is_contained(path) {
-            refused.push(escape());
-            continue;
-        }
-        match tree.evidence(path) {
-            EvidenceState::Present => {}
-            EvidenceState::Escapes => {
-                refused.push(escape());
-                continue;
-            }
-            EvidenceState::Missing => {
-                refused.push(
-                    Diagnostic::new(
-                        Code::Unreadable,
-                        format!(
-                            "evidence `{path}` disappeared after evaluation and was not copied"
-                        ),
-                    )
-                    .at(Location::file(path), ""),
-                );
-                continue;
-            }
-        }
-        match tree.read(path) {
+    for (path, result) in read {
+        match result {
             Ok(bytes) => {
-                copied.insert(path.to_string(), bytes);
+                let hash = sha256(&bytes);
+                copied.insert(path.to_string(), (bytes, hash));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => refused.push(escape()),
-            Err(e) => refused.push(
-                Diagnostic::new(
-                    Code::Unreadable,
-                    format!("cannot read evidence `{path}`: {e}"),
-                )
-                .at(Location::file(path), ""),
-            ),
+            Err(d) => refused.push(d),
         }
     }
     (copied, refused)
+}
+
+fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Vec<u8>, Diagnostic> {
+    let escape = || {
+        Diagnostic::new(
+            Code::PathEscape,
+            format!("evidence `{path}` resolves outside the repository and was not copied"),
+        )
+        .at(Location::file(path), "refused")
+    };
+    if !repo::is_contained(path) {
+        return Err(escape());
+    }
+    match tree.evidence(path) {
+        EvidenceState::Present => {}
+        EvidenceState::Escapes => return Err(escape()),
+        EvidenceState::Missing => {
+            return Err(Diagnostic::new(
+                Code::Unreadable,
+                format!("evidence `{path}` disappeared after evaluation and was not copied"),
+            )
+            .at(Location::file(path), ""));
+        }
+    }
+    tree.read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            escape()
+        } else {
+            Diagnostic::new(
+                Code::Unreadable,
+                format!("cannot read evidence `{path}`: {e}"),
+            )
+            .at(Location::file(path), "")
+        }
+    })
 }
 
 /// The command line to record in a manifest: the arguments as given, with the program reduced to
