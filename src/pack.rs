@@ -2,8 +2,23 @@
 //!
 //! [`contents`] turns a finished [`Run`] into a sorted list of `(path, bytes)` [`Entry`]s — the
 //! results, the reports, the traceability matrix and inventory, the exact policy and catalog
-//! sources, copies of every evidence file the evaluated controls reference, and a
-//! `manifest.json` that records the SHA-256 and size of every other file. [`archive`] writes those
+//! sources, the evaluated repository files (configuration, waivers, model metadata), copies of
+//! every evidence file the evaluated controls reference, and a `manifest.json` that records the
+//! SHA-256 and size of every other file:
+//!
+//! ```text
+//! manifest.json                 first; lists every other file with sha256 and size
+//! SHA256SUMS                    the same hashes for `sha256sum -c`
+//! results.json                  the RunReport, restricted to the selected models
+//! report.txt                    and every other report format (see `report_file`)
+//! gaps/<framework>.md|.csv      the gap analysis (see `gap_entries`)
+//! traceability.csv              model → control → clause → status → evidence → sha256
+//! inventory.csv                 one row per model
+//! policies/…  frameworks/…      the policy and catalog sources used
+//! repository/…                  mrm.toml, waivers.toml, the models' metadata files
+//! evidence/<repository path>    every evidence file referenced
+//! ```
+//! [`archive`] writes those
 //! entries as a gzipped tar with fixed headers (same entries, same bytes) and saves it atomically;
 //! [`verify`] re-hashes a pack against its manifest and re-evaluates it against a repository.
 //!
@@ -263,6 +278,25 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
             name: name.clone(),
             path,
         });
+    }
+
+    // The repository files that were evaluated: configuration, waivers and the selected models'
+    // metadata, exactly as read.
+    for name in ["mrm.toml", "waivers.toml"] {
+        if let Some(f) = run.sources.by_name(name) {
+            files.add(format!("repository/{name}"), f.text.as_bytes().to_vec());
+        }
+    }
+    for m in &run.models {
+        if let Some(src) = &m.source
+            && report.model(&m.id).is_some_and(|o| o.file == m.file)
+            && repo::is_contained(&m.file)
+        {
+            files.add(
+                format!("repository/{}", m.file),
+                src.text.as_bytes().to_vec(),
+            );
+        }
     }
 
     // Evidence, read through the tree.

@@ -202,6 +202,8 @@ fn the_layout_is_sorted_with_the_manifest_first_and_fixed_headers() {
         "frameworks/sr-11-7.toml",
         "inventory.csv",
         "report.txt",
+        "repository/models/a/model.toml",
+        "repository/models/b/model.toml",
         "results.json",
         "traceability.csv",
     ] {
@@ -636,6 +638,31 @@ fn verify_with_a_repository_re_evaluates_the_recorded_policies() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("model `b`: `GOV-OWN-01` fail → pass"), "{out}");
     assert!(out.contains("results differ"), "{out}");
+}
+
+#[test]
+fn a_framework_selection_limits_the_traceability_and_is_re_evaluated() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    let (code, _, err) = pack_cli(&root(&dir), &file, &["--framework", "sr-11-7"]);
+    assert_eq!(code, 0, "{err}");
+    let list = entries(&file);
+    let trace = String::from_utf8(entry(&list, "traceability.csv").unwrap().bytes.clone()).unwrap();
+    assert!(trace.contains(",sr-11-7,"), "{trace}");
+    assert!(!trace.contains(",iso-42001,"), "{trace}");
+    // A control that maps to no selected framework still has its row.
+    assert!(
+        trace.contains("a,DOC-CARD-01,medium,,,,pass,models/a/model-card.md,"),
+        "{trace}"
+    );
+    assert_eq!(manifest(&file).selection.frameworks, ["sr-11-7"]);
+    let (code, out, err) = mrm(&[
+        "verify",
+        file.to_str().unwrap(),
+        "--repo",
+        root(&dir).to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 fn git_commit_all(repo: &git2::Repository) {
