@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! manifest.json                 first; lists every other file with sha256 and size
+//! manifest.sig                  with --sign-key: Ed25519 signature over manifest.json
 //! SHA256SUMS                    the same hashes for `sha256sum -c`
 //! results.json                  the RunReport, restricted to the selected models
 //! report.txt                    and every other report format (see `report_file`)
@@ -27,6 +28,7 @@
 
 pub mod archive;
 mod git;
+pub mod sign;
 mod tables;
 pub mod verify;
 
@@ -49,7 +51,8 @@ pub use git::{GitState, git_state};
 /// Version of the pack layout and manifest format.
 pub const PACK_VERSION: &str = "1";
 
-/// The manifest's path inside a pack. It is the first entry and the only one it does not list.
+/// The manifest's path inside a pack. It is the first entry; it lists every other entry but
+/// itself and its signature.
 pub const MANIFEST: &str = "manifest.json";
 
 /// The results' path inside a pack.

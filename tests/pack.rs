@@ -764,3 +764,105 @@ fn a_pack_opens_with_tar_and_checks_with_sha256sum() {
         );
     }
 }
+
+const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+/// The public key of `SEED` (RFC 8032, test 1).
+const PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+fn verify_with_key(file: &Path, key: &Path) -> (u8, String, String) {
+    mrm(&[
+        "verify",
+        file.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_signed_pack_verifies_with_its_public_key_and_fails_when_the_manifest_changes() {
+    let dir = repo();
+    let (secret, public) = (dir.path().join("key"), dir.path().join("key.pub"));
+    fs::write(&secret, format!("{SEED}\n")).unwrap();
+    fs::write(&public, PUBLIC).unwrap();
+    let file = dir.path().join("p.tar.gz");
+    let key_arg = secret.to_str().unwrap().to_string();
+    let (code, out, err) = pack_cli(&root(&dir), &file, &["--sign-key", &key_arg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("signed with public key {PUBLIC}")),
+        "{out}"
+    );
+    let list = entries(&file);
+    assert_eq!(list[1].path, "manifest.sig");
+    assert!(
+        !manifest(&file)
+            .files
+            .iter()
+            .any(|f| f.path == "manifest.sig")
+    );
+    assert!(
+        !manifest(&file)
+            .command
+            .iter()
+            .any(|a| a == "--sign-key" || a == &key_arg)
+    );
+
+    // Signatures are deterministic: a second signed pack is identical.
+    let again = dir.path().join("q.tar.gz");
+    pack_cli(&root(&dir), &again, &["--sign-key", &key_arg]);
+    assert_eq!(fs::read(&file).unwrap(), fs::read(&again).unwrap());
+
+    let (code, out, _) = verify_with_key(&file, &public);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signature: valid"), "{out}");
+
+    // The manifest is what the signature protects: change one byte of it.
+    let mut changed = list.clone();
+    let text = String::from_utf8(changed[0].bytes.clone()).unwrap();
+    changed[0].bytes = text.replacen(AS_OF, "2026-11-26", 1).into_bytes();
+    rewrite(&file, &changed);
+    let (code, out, _) = verify_with_key(&file, &public);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signature: invalid: the signature does not match `manifest.json`"),
+        "{out}"
+    );
+    // Without --key a broken signature still fails.
+    assert_eq!(verify(&file).0, 1);
+}
+
+#[test]
+fn a_required_signature_must_be_there_and_by_the_given_key() {
+    let dir = repo();
+    let public = dir.path().join("key.pub");
+    fs::write(&public, PUBLIC).unwrap();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let (code, out, _) = verify_with_key(&file, &public);
+    assert_eq!(code, 1);
+    assert!(out.contains("unsigned"), "{out}");
+
+    let other = dir.path().join("other");
+    fs::write(&other, [7u8; 32]).unwrap();
+    let signed = dir.path().join("s.tar.gz");
+    let (code, ..) = pack_cli(
+        &root(&dir),
+        &signed,
+        &["--sign-key", other.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    let (code, out, _) = verify_with_key(&signed, &public);
+    assert_eq!(code, 1);
+    assert!(out.contains("not by the given key"), "{out}");
+
+    let bad = dir.path().join("bad");
+    fs::write(&bad, "not a key").unwrap();
+    let (code, _, err) = pack_cli(
+        &root(&dir),
+        &dir.path().join("t.tar.gz"),
+        &["--sign-key", bad.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("32 bytes"), "{err}");
+    assert!(!dir.path().join("t.tar.gz").exists());
+}

@@ -24,6 +24,9 @@ pub struct PackArgs {
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
+    /// Sign the manifest with this Ed25519 secret key (32 bytes, raw or hex) into manifest.sig
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
 }
 
 pub fn run(
@@ -38,6 +41,23 @@ pub fn run(
         writeln!(err, "error: {}", SaveError::Exists(args.out.clone()))?;
         return Ok(EXIT_ERROR);
     }
+    let key = match &args.sign_key {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| pack::sign::signing_key(&b).map_err(|e| e.to_string()))
+        {
+            Ok(k) => Some(k),
+            Err(e) => {
+                writeln!(
+                    err,
+                    "error: cannot use `{}` as a signing key: {e}",
+                    path.display()
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
     let req = args.common.request();
     let run = match engine::run(&req) {
         Ok(r) => r,
@@ -67,13 +87,16 @@ pub fn run(
         command: pack::command_line(argv),
         git: pack::git_state(&req.repo, std::slice::from_ref(&args.out)),
     };
-    let contents = match pack::contents(&run, &opts) {
+    let mut contents = match pack::contents(&run, &opts) {
         Ok(c) => c,
         Err(e) => {
             writeln!(err, "error: {e}")?;
             return Ok(EXIT_ERROR);
         }
     };
+    if let Some(key) = &key {
+        pack::sign::sign(&mut contents, key);
+    }
     if !contents.refused.is_empty() {
         write!(
             err,
@@ -106,6 +129,13 @@ pub fn run(
             )
         }
     )?;
+    if let Some(key) = &key {
+        writeln!(
+            out,
+            "signed with public key {}",
+            pack::sign::public_hex(&key.verifying_key())
+        )?;
+    }
     Ok(EXIT_OK)
 }
 

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{ColorChoice, EXIT_ERROR, EXIT_GAPS, EXIT_OK};
 use crate::diagnostic::render;
+use crate::pack::sign::{self, SignatureCheck};
 use crate::pack::verify::{self, ReevalError};
 
 #[derive(Debug, Args)]
@@ -17,6 +18,9 @@ pub struct VerifyArgs {
     /// Also re-evaluate this repository with the pack's policies and date, and compare results
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+    /// Require an Ed25519 signature by this public key (32 bytes, raw or hex)
+    #[arg(long, value_name = "PUBFILE")]
+    pub key: Option<PathBuf>,
     /// When to use colour
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -24,6 +28,23 @@ pub struct VerifyArgs {
 
 pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let name = args.pack.display();
+    let key = match &args.key {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| sign::verifying_key(&b).map_err(|e| e.to_string()))
+        {
+            Ok(k) => Some(k),
+            Err(e) => {
+                writeln!(
+                    err,
+                    "error: cannot use `{}` as a public key: {e}",
+                    path.display()
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
     let v = match verify::check_file(&args.pack) {
         Ok(v) => v,
         Err(e) => {
@@ -48,6 +69,28 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
             v.problems.len(),
             if v.problems.len() == 1 { "" } else { "s" }
         )?;
+    }
+    match v.signature(key.as_ref()) {
+        SignatureCheck::Unsigned if key.is_some() => {
+            ok = false;
+            writeln!(out, "unsigned: {name} has no manifest.sig")?;
+        }
+        SignatureCheck::Unsigned => {}
+        SignatureCheck::Valid { public_key } if key.is_some() => {
+            writeln!(out, "signature: valid, by the given key {public_key}")?;
+        }
+        SignatureCheck::Valid { public_key } => writeln!(
+            out,
+            "signature: valid, by {public_key} (pass --key to require that signer)"
+        )?,
+        SignatureCheck::OtherKey { public_key } => {
+            ok = false;
+            writeln!(out, "signature: by {public_key}, not by the given key")?;
+        }
+        SignatureCheck::Invalid { reason } => {
+            ok = false;
+            writeln!(out, "signature: invalid: {reason}")?;
+        }
     }
     if let Some(repo) = &args.repo {
         match verify::reevaluate(&v, repo) {

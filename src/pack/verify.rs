@@ -12,6 +12,7 @@ use std::path::Path;
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 
+use super::sign::{self, SIGNATURE, SignatureCheck};
 use super::{MANIFEST, Manifest, RESULTS};
 use crate::engine::{self, Failure, Request};
 use crate::framework;
@@ -93,7 +94,7 @@ pub struct Verification {
     pub entries: usize,
     /// Every difference from the manifest, in path order.
     pub problems: Vec<Problem>,
-    /// Entries kept for re-evaluation: results and policy and catalog sources.
+    /// Entries kept for signatures and re-evaluation: manifest, signature, results, sources.
     kept: BTreeMap<String, Vec<u8>>,
 }
 
@@ -101,10 +102,22 @@ impl Verification {
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// Checks `manifest.sig`, if the pack has one, against the manifest; with `expected`, the
+    /// signer must be that key.
+    pub fn signature(&self, expected: Option<&ed25519_dalek::VerifyingKey>) -> SignatureCheck {
+        let manifest = self.kept.get(MANIFEST).map_or(&[][..], Vec::as_slice);
+        sign::check(
+            manifest,
+            self.kept.get(SIGNATURE).map(Vec::as_slice),
+            expected,
+        )
+    }
 }
 
 fn keep(path: &str) -> bool {
     path == MANIFEST
+        || path == SIGNATURE
         || path == RESULTS
         || path.starts_with("policies/")
         || path.starts_with("frameworks/")
@@ -173,7 +186,7 @@ pub fn check<R: Read>(reader: R) -> Result<Verification, ReadError> {
         }
     }
     for path in found.keys() {
-        if path != MANIFEST && !listed.contains_key(path.as_str()) {
+        if path != MANIFEST && path != SIGNATURE && !listed.contains_key(path.as_str()) {
             problems.push(Problem::Extra { path: path.clone() });
         }
     }
