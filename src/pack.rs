@@ -323,7 +323,7 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     let sums: String = files
         .0
         .iter()
-        .map(|(path, (_, hash))| format!("{hash}  {path}\n"))
+        .map(|(path, (_, hash))| sums_line(path, hash))
         .collect();
     files.add(SUMS.to_string(), sums.into_bytes());
 
@@ -433,6 +433,17 @@ fn source_path(dir: &str, name: &str, taken: &mut BTreeSet<String>) -> String {
     }
     taken.insert(path.clone());
     path
+}
+
+/// One line of `SHA256SUMS`. As `sha256sum` writes it, a name holding a backslash or a newline
+/// starts its line with a backslash and has those characters escaped.
+fn sums_line(path: &str, hash: &str) -> String {
+    if path.contains(['\\', '\n']) {
+        let escaped = path.replace('\\', "\\\\").replace('\n', "\\n");
+        format!("\\{hash}  {escaped}\n")
+    } else {
+        format!("{hash}  {path}\n")
+    }
 }
 
 /// Restricts a report to some models, recomputing the totals. Empty `models` keeps them all.
@@ -631,6 +642,12 @@ mod tests {
             command_line(&args),
             ["mrm", "pack", "repo", "--as-of", "2026-01-01"]
         );
+    }
+
+    #[test]
+    fn sums_lines_escape_like_sha256sum() {
+        assert_eq!(sums_line("a/b.txt", "00"), "00  a/b.txt\n");
+        assert_eq!(sums_line("a\\b\nc", "00"), "\\00  a\\\\b\\nc\n");
     }
 
     #[test]
