@@ -7,6 +7,7 @@
 mod check;
 mod explain;
 pub mod frameworks;
+pub mod init;
 pub mod inventory;
 mod lint;
 mod pack;
@@ -59,6 +60,8 @@ pub enum Command {
     Test(TestArgs),
     /// List frameworks, show clauses, coverage of the policies, crosswalks
     Frameworks(FrameworksArgs),
+    /// Start a model repository: mrm.toml, waivers.toml and a model.toml template
+    Init(InitArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
     /// Evaluate a repository and write a deterministic evidence pack (.tar.gz)
@@ -286,6 +289,13 @@ pub enum FrameworksCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to initialise
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
     pub code: Option<String>,
@@ -315,6 +325,7 @@ where
         Command::Why(a) => why::run(&a, out, err),
         Command::Test(a) => test::run(&a, out, err),
         Command::Frameworks(a) => frameworks::run(&a, out, err),
+        Command::Init(a) => init::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
         Command::Pack(a) => pack::run(&a, &args, out, err),
         Command::Verify(a) => verify::run(&a, out, err),

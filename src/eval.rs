@@ -557,7 +557,15 @@ impl<'a> Evaluator<'a> {
             return;
         }
         match &e.node {
-            ExprKind::Binary(BinaryOp::And, l, r) | ExprKind::Binary(BinaryOp::Or, l, r) => {
+            // `and` stops at its first false operand, so only that one is the reason.
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                if let Ok(false) = self.holds(l, model, env) {
+                    self.why(l, model, env, out);
+                } else if let Ok(false) = self.holds(r, model, env) {
+                    self.why(r, model, env, out);
+                }
+            }
+            ExprKind::Binary(BinaryOp::Or, l, r) => {
                 for side in [l, r] {
                     if let Ok(false) = self.holds(side, model, env) {
                         self.why(side, model, env, out);
@@ -763,10 +771,10 @@ impl<'a> Evaluator<'a> {
         None
     }
 
-    fn kris(&self, model: &Model) -> Vec<KriOutcome> {
+    fn kris<'m>(&self, model: &'m Model, tier: &'m Value) -> Vec<KriOutcome> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
-            let mut env = Vec::new();
+            let mut env = vec![tier_binding(tier)];
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -789,7 +797,7 @@ impl<'a> Evaluator<'a> {
                     env.push(Binding {
                         name: "value".to_string(),
                         value: Cow::Owned(v),
-                        origin: self.origin(value_expr, &[]),
+                        origin: self.origin(value_expr, &env),
                     });
                     let red = k.red.as_ref().map(|e| self.holds(e, model, &mut env));
                     let yellow = k.yellow.as_ref().map(|e| self.holds(e, model, &mut env));
@@ -844,31 +852,23 @@ impl<'a> Evaluator<'a> {
             evidence: Vec::new(),
             remediation: c.ast.remediate.as_ref().map(|r| r.node.clone()),
             location: None,
+            notes: Vec::new(),
         }
     }
 
     /// Evaluates one control whose prerequisites are decided.
-    fn control(
+    fn control<'m>(
         &self,
         c: &ControlDef,
-        model: &Model,
+        model: &'m Model,
+        tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(c, Status::Pass);
-        // Prerequisites first.
-        for p in program.graph.prerequisites(index) {
-            let Some(po) = done.get(&p) else { continue };
-            if po.status.is_gap() {
-                out.status = Status::Blocked;
-                out.blocked_by.push(po.id.clone());
-                out.blocked_by.extend(po.blocked_by.iter().cloned());
-                out.location = po.location.clone();
-                return out;
-            }
-        }
-        let mut env: Vec<Binding<'_>> = Vec::new();
+        let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
+        // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
                 Ok(true) => {}
@@ -884,6 +884,17 @@ impl<'a> Evaluator<'a> {
                     out.location = Some(model.locate_nearest(""));
                     return out;
                 }
+            }
+        }
+        // Then prerequisites.
+        for p in program.graph.prerequisites(index) {
+            let Some(po) = done.get(&p) else { continue };
+            if po.status.is_gap() {
+                out.status = Status::Blocked;
+                out.blocked_by.push(po.id.clone());
+                out.blocked_by.extend(po.blocked_by.iter().cloned());
+                out.location = po.location.clone();
+                return out;
             }
         }
         // The assertion.
@@ -1056,6 +1067,7 @@ impl<'a> Evaluator<'a> {
             return outcome;
         }
         let tier = self.tier(model, &mut diagnostics);
+        let tier_value = Value::String(tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default());
         let mut done: BTreeMap<usize, ControlOutcome> = BTreeMap::new();
         if let Some(t) = &tier
             && let Some(order) = program.graph.order.get(&t.tier)
@@ -1064,7 +1076,7 @@ impl<'a> Evaluator<'a> {
                 let Some(c) = program.controls.get(i) else {
                     continue;
                 };
-                let mut o = self.control(c, model, &done, i);
+                let mut o = self.control(c, model, &tier_value, &done, i);
                 self.apply_waiver(&mut o, model);
                 done.insert(i, o);
             }
@@ -1088,7 +1100,7 @@ impl<'a> Evaluator<'a> {
         }
         outcome.blocking = controls.iter().filter(|c| c.blocking).count();
         outcome.controls = controls;
-        outcome.kris = self.kris(model);
+        outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
@@ -1108,9 +1120,15 @@ impl<'a> Evaluator<'a> {
             return;
         };
         if w.expires < self.inputs.options.as_of {
+            o.notes
+                .push(format!("waiver {} expired on {}", w.ticket, w.expires));
             return;
         }
         if approver_conflict(w, model) {
+            o.notes.push(format!(
+                "waiver {} rejected: approver `{}` owns or develops this model",
+                w.ticket, w.approver
+            ));
             return;
         }
         o.status = Status::Waived;
@@ -1120,6 +1138,14 @@ impl<'a> Evaluator<'a> {
             expires: w.expires.to_string(),
             justification: w.justification.clone(),
         });
+    }
+}
+
+fn tier_binding(tier: &Value) -> Binding<'_> {
+    Binding {
+        name: crate::check::TIER_VARIABLE.to_string(),
+        value: Cow::Borrowed(tier),
+        origin: None,
     }
 }
 

@@ -120,16 +120,20 @@ pub fn parse_metadata(source: &SourceFile) -> Result<(Value, Locations), Diagnos
         locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Json);
         Ok((value, locations))
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        let json: serde_json::Value = serde_saphyr::from_str(&source.text).map_err(|e| {
-            let msg = e.to_string();
-            let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
-            let offset = offset_of(source, line, col);
-            Diagnostic::new(
-                Code::ModelParse,
-                format!("invalid YAML: {}", msg.lines().next().unwrap_or("").trim()),
-            )
-            .at(source.locate(offset, offset), "here")
-        })?;
+        // YAML 1.2 booleans only: `y`, `no`, `on` stay strings (model ids, country codes).
+        let mut options = serde_saphyr::Options::default();
+        options.strict_booleans = true;
+        let json: serde_json::Value = serde_saphyr::from_str_with_options(&source.text, options)
+            .map_err(|e| {
+                let msg = e.to_string();
+                let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
+                let offset = offset_of(source, line, col);
+                Diagnostic::new(
+                    Code::ModelParse,
+                    format!("invalid YAML: {}", msg.lines().next().unwrap_or("").trim()),
+                )
+                .at(source.locate(offset, offset), "here")
+            })?;
         let value = value::from_json(&json);
         let mut locations = Locations::new();
         locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Yaml);
