@@ -43,7 +43,7 @@ use crate::engine::Run;
 use crate::eval::RunReport;
 use crate::repo::{self, EvidenceState, Tree};
 use crate::report::{self, Context, Format};
-use crate::source::{Location, SourceMap};
+use crate::source::Location;
 
 pub use archive::{SaveError, save, save_with, write};
 pub use git::{GitState, git_state};
@@ -205,24 +205,50 @@ pub fn sha256(bytes: &[u8]) -> String {
 
 /// The pack file a report format is stored under, or `None` to leave the format out.
 ///
-/// Every variant of [`Format`] is rendered into the pack through this match, so a new format
-/// is added here with one line — the match is exhaustive and will not compile until it is.
+/// Every variant of [`Format`] is rendered into the pack through this match, so a new format is
+/// added here with one arm; the match is exhaustive and will not compile until it is. The formats
+/// on their way: `Format::Markdown => Some("report.md")`, `Format::Html => Some("report.html")`,
+/// `Format::Oscal => Some("oscal-assessment-results.json")`, and `Format::Sarif | Format::Junit
+/// => None` (CI artefacts, not audit evidence).
 fn report_file(format: Format) -> Option<&'static str> {
     match format {
         Format::Text => Some("report.txt"),
         Format::Json => Some(RESULTS),
-        // Formats being added: `Format::Html => Some("report.html"),`,
-        // `Format::Markdown => Some("report.md"),`,
-        // `Format::Oscal => Some("oscal-assessment-results.json"),` …
     }
 }
 
-/// Gap analysis files (`gaps/<framework>.md`, `gaps/<framework>.csv`), one pair per framework.
+/// Renders one pack file with a reporter.
+fn rendered(
+    path: String,
+    render: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<Entry, Error> {
+    let mut bytes = Vec::new();
+    match render(&mut bytes) {
+        Ok(()) => Ok(Entry { path, bytes }),
+        Err(source) => Err(Error::Render { what: path, source }),
+    }
+}
+
+/// The gap analysis: `gaps/<framework>.md` and `gaps/<framework>.csv` for every framework the
+/// report covers, each analysed on its own so its totals are that framework's.
 ///
-/// This is where the gap analysis plugs in: push one Markdown and one CSV entry per framework in
-/// `report.frameworks`, rendered from `report` alone.
-fn gap_entries(report: &RunReport, sources: &SourceMap) -> Result<Vec<Entry>, Error> {
-    let _ = (report, sources);
+/// This is where the gap analysis plugs in. With `crate::gaps::analyze` and
+/// `report::render_gaps`, the body is:
+///
+/// ```text
+/// let mut out = Vec::new();
+/// for fw in &report.frameworks {
+///     let mut one = report.clone();
+///     one.frameworks.retain(|f| f.id == fw.id);
+///     let gaps = crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
+///     out.push(rendered(format!("gaps/{}.md", fw.id), |w| report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w))?);
+///     out.push(rendered(format!("gaps/{}.csv", fw.id), |w| report::render_gaps(report::GapFormat::Csv, &gaps, cx, w))?);
+/// }
+/// Ok(out)
+/// ```
+fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<Entry>, Error> {
+    // No gap analysis in this build yet.
+    let _ = (run, report, cx);
     Ok(Vec::new())
 }
 
@@ -251,17 +277,14 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
 
     let mut files = Files::default();
     for format in <Format as clap::ValueEnum>::value_variants() {
-        let Some(path) = report_file(*format) else {
-            continue;
-        };
-        let mut buf = Vec::new();
-        report::render(*format, &report, &cx, &mut buf).map_err(|source| Error::Render {
-            what: path.to_string(),
-            source,
-        })?;
-        files.add(path.to_string(), buf);
+        if let Some(path) = report_file(*format) {
+            let e = rendered(path.to_string(), |w| {
+                report::render(*format, &report, &cx, w)
+            })?;
+            files.add(e.path, e.bytes);
+        }
     }
-    for e in gap_entries(&report, &run.sources)? {
+    for e in gap_entries(run, &report, &cx)? {
         files.add(e.path, e.bytes);
     }
 
