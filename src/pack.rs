@@ -315,7 +315,7 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     }
     for m in &run.models {
         if let Some(src) = &m.source
-            && report.model(&m.id).is_some_and(|o| o.file == m.file)
+            && report.models.iter().any(|o| o.file == m.file)
             && repo::is_contained(&m.file)
         {
             files.add(
