@@ -10,8 +10,13 @@ pub mod frameworks;
 pub mod init;
 pub mod inventory;
 mod lint;
+mod pack;
 mod test;
+mod verify;
 mod why;
+
+pub use pack::PackArgs;
+pub use verify::VerifyArgs;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -59,6 +64,10 @@ pub enum Command {
     Init(InitArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
+    /// Evaluate a repository and write a deterministic evidence pack (.tar.gz)
+    Pack(PackArgs),
+    /// Check a pack against its manifest, and optionally its results against a repository
+    Verify(VerifyArgs),
 }
 
 /// When to use colour.
@@ -298,7 +307,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
@@ -317,6 +327,8 @@ where
         Command::Frameworks(a) => frameworks::run(&a, out, err),
         Command::Init(a) => init::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
+        Command::Pack(a) => pack::run(&a, &args, out, err),
+        Command::Verify(a) => verify::run(&a, out, err),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod framework;
 pub mod graph;
 pub mod library;
+pub mod pack;
 pub mod repo;
 pub mod report;
 pub mod source;
