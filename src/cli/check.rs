@@ -1,7 +1,7 @@
 //! `mrm check [REPO]`: evaluate a model repository and report gaps; with `--base`, compare two
 //! git revisions and fail only on gaps the change introduces.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use super::{CheckArgs, EXIT_ERROR, EXIT_GAPS, EXIT_OK, write_output};
 use crate::diagnostic::render;
@@ -14,7 +14,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         return run_merge(args, base, out, err);
     }
     let req = args.common.request();
-    let run = match engine::run(&req) {
+    let progress = std::io::stderr().is_terminal() && !args.quiet;
+    let run = match engine::run_with_progress(&req, progress) {
         Ok(r) => r,
         Err(f) => {
             write!(
