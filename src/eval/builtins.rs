@@ -335,6 +335,20 @@ pub const BUILTINS: &[Builtin] = &[
         },
     },
     Builtin {
+        name: "git.available",
+        signature: "git.available() -> bool",
+        summary: "whether commit history is available (the repository is the root of a git \
+                  clone with commits); use it in `applies when` for history controls",
+        min_args: 0,
+        max_args: 0,
+        check: |_| Ok(Ty::Bool),
+        eval: |cx, _| {
+            Ok(Value::Bool(
+                cx.history.is_some_and(|h| h.last_change(".").is_ok()),
+            ))
+        },
+    },
+    Builtin {
         name: "git.last_change",
         signature: "git.last_change(path: string) -> date",
         summary: "date (UTC) of the last commit that changed the path, relative to the model \

@@ -242,6 +242,11 @@ impl History for GitHistory {
 /// is not in a git repository.
 pub fn discover_history(dir: &std::path::Path) -> Option<GitHistory> {
     let repo = GitRepo::discover(dir).ok()?;
+    // Only a repository whose root is the model repository: a folder inside a larger project
+    // (an example shipped with a tool, a vendored copy) does not have that project's history.
+    if !repo.prefix().is_empty() {
+        return None;
+    }
     Some(match repo.resolve("HEAD") {
         Ok(head) => repo.history(&head),
         Err(_) => GitHistory::unavailable("the repository has no commits"),
