@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use super::{GitError, GitRepo, Revision};
-use crate::repo::{EvidenceState, METADATA_FILES, Tree, is_contained};
+use crate::repo::{EvidenceState, Tree, is_contained};
 
 /// Git file modes.
 const MODE_LINK: i32 = 0o120000;
@@ -325,7 +325,7 @@ impl Tree for GitTree {
             {
                 continue;
             }
-            if METADATA_FILES.contains(&name) {
+            if crate::repo::is_model_file(name) {
                 out.push(path.clone());
             }
         }
