@@ -1271,6 +1271,7 @@ pub fn evaluate(
             expires: w.expires.to_string(),
             state,
             location: w.location.clone(),
+            justification: w.justification.clone(),
         });
     }
 

@@ -231,6 +231,7 @@ pub struct WaiverOutcome {
     pub expires: String,
     pub state: WaiverState,
     pub location: Location,
+    pub justification: String,
 }
 
 /// The policy set a run used.

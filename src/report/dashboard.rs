@@ -180,6 +180,9 @@ pub struct ModelView {
     pub not_applicable: usize,
     pub counts: Vec<Count>,
     pub evidence: Vec<EvidenceView>,
+    pub evidence_missing: usize,
+    /// KRIs per level (`red`, `yellow`, `green`, `unknown`).
+    pub kri_counts: BTreeMap<&'static str, usize>,
     pub diagnostics: Vec<DiagView>,
 }
 
@@ -448,7 +451,17 @@ fn model_view(m: &ModelOutcome) -> ModelView {
                 count: *n,
             })
             .collect(),
+        evidence_missing: evidence.values().filter(|e| !e.present).count(),
         evidence: evidence.into_values().collect(),
+        kri_counts: [
+            KriLevel::Red,
+            KriLevel::Yellow,
+            KriLevel::Green,
+            KriLevel::Unknown,
+        ]
+        .iter()
+        .map(|l| (l.as_str(), m.kris.iter().filter(|k| k.level == *l).count()))
+        .collect(),
         diagnostics: m.diagnostics.iter().map(diag).collect(),
     }
 }
@@ -493,17 +506,6 @@ pub fn build(report: &RunReport) -> Dashboard {
                 &b.control,
             ))
     });
-    let justification: BTreeMap<(&str, &str), &str> = report
-        .models
-        .iter()
-        .flat_map(|m| {
-            m.controls.iter().filter_map(move |c| {
-                c.waiver
-                    .as_ref()
-                    .map(|w| ((m.id.as_str(), c.id.as_str()), w.justification.as_str()))
-            })
-        })
-        .collect();
     let count = |state: WaiverState| report.waivers.iter().filter(|w| w.state == state).count();
     let open: usize = report.models.iter().map(|m| m.open().count()).sum();
     Dashboard {
@@ -605,10 +607,7 @@ pub fn build(report: &RunReport) -> Dashboard {
                 approver: w.approver.clone(),
                 expires: w.expires.clone(),
                 state: waiver_state(w.state),
-                justification: justification
-                    .get(&(w.model.as_str(), w.control.as_str()))
-                    .map(|s| s.to_string())
-                    .unwrap_or_default(),
+                justification: w.justification.clone(),
             })
             .collect(),
         diagnostics: report.diagnostics.iter().map(diag).collect(),
