@@ -36,6 +36,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check::{Program, Severity};
@@ -398,8 +399,9 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
 
         let mut clauses = Vec::new();
         // Per model (index into `evaluated`): clause id → status, for the roll-ups.
-        let mut per_model: Vec<BTreeMap<String, (ClauseStatus, bool)>> =
-            vec![BTreeMap::new(); evaluated.len()];
+        // Per model (index into `evaluated`): per analysed clause (index into `clauses`), the
+        // status and whether it blocks.
+        let mut per_model: Vec<Vec<(ClauseStatus, bool)>> = vec![Vec::new(); evaluated.len()];
         for clause in &fw.clauses {
             let Some(ctrls) = behind.get(&clause.id) else {
                 continue;
@@ -419,42 +421,46 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
                     })
                 })
                 .collect();
+            // Models are independent: decide them in parallel, then gather in order.
+            let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = evaluated
+                .par_iter()
+                .zip(index.par_iter())
+                .map(|(m, ix)| {
+                    let outcomes: Vec<&ControlOutcome> = links
+                        .iter()
+                        .filter_map(|l| ix.get(l.id.as_str()).copied())
+                        .collect();
+                    let status = model_status(force, &outcomes);
+                    let is_blocking = status == ClauseStatus::Gap
+                        && outcomes.iter().any(|c| c.blocking && c.status.is_gap());
+                    let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
+                        model: m.id.clone(),
+                        tier: tier_of(m),
+                        status,
+                        blocking: is_blocking,
+                        controls: outcomes
+                            .iter()
+                            .filter(|c| c.status != Status::NotApplicable)
+                            .map(|c| ControlState {
+                                id: c.id.clone(),
+                                status: c.status,
+                                blocking: c.blocking,
+                            })
+                            .collect(),
+                    });
+                    (status, is_blocking, entry)
+                })
+                .collect();
             let mut counts = ClauseCounts::new();
             let mut models = Vec::new();
             let mut blocking = 0;
-            for (mi, m) in evaluated.iter().enumerate() {
-                let outcomes: Vec<&ControlOutcome> = links
-                    .iter()
-                    .filter_map(|l| index.get(mi).and_then(|ix| ix.get(l.id.as_str())).copied())
-                    .collect();
-                let status = model_status(force, &outcomes);
+            for (pm, (status, is_blocking, entry)) in per_model.iter_mut().zip(decided) {
                 *counts.entry(status).or_default() += 1;
-                let is_blocking = status == ClauseStatus::Gap
-                    && outcomes.iter().any(|c| c.blocking && c.status.is_gap());
-                if let Some(pm) = per_model.get_mut(mi) {
-                    pm.insert(clause.id.clone(), (status, is_blocking));
-                }
-                if status == ClauseStatus::NotApplicable {
-                    continue;
-                }
+                pm.push((status, is_blocking));
                 if is_blocking {
                     blocking += 1;
                 }
-                models.push(ModelClause {
-                    model: m.id.clone(),
-                    tier: tier_of(m),
-                    status,
-                    blocking: is_blocking,
-                    controls: outcomes
-                        .iter()
-                        .filter(|c| c.status != Status::NotApplicable)
-                        .map(|c| ControlState {
-                            id: c.id.clone(),
-                            status: c.status,
-                            blocking: c.blocking,
-                        })
-                        .collect(),
-                });
+                models.extend(entry);
             }
             let status = combine(models.iter().map(|m| m.status));
             clauses.push(ClauseGap {
@@ -489,20 +495,22 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
         group_ids.sort_by_key(|g| order.get(g.as_str()).copied().unwrap_or(usize::MAX));
         let mut groups = Vec::new();
         for g in group_ids {
-            let members: Vec<String> = clauses
+            let rows: Vec<usize> = (0..clauses.len())
+                .filter(|&i| clauses.get(i).is_some_and(|c| c.group == g))
+                .collect();
+            let members: Vec<String> = rows
                 .iter()
-                .filter(|c| c.group == g)
-                .map(|c| c.id.clone())
+                .filter_map(|&i| clauses.get(i).map(|c| c.id.clone()))
                 .collect();
             let mut counts = ClauseCounts::new();
             let mut by_tier: BTreeMap<String, ClauseCounts> = BTreeMap::new();
             let mut gap_models = Vec::new();
             let mut statuses = Vec::new();
             for (mi, m) in evaluated.iter().enumerate() {
-                let s = combine(members.iter().map(|id| {
+                let s = combine(rows.iter().map(|&r| {
                     per_model
                         .get(mi)
-                        .and_then(|pm| pm.get(id))
+                        .and_then(|pm| pm.get(r))
                         .map_or(ClauseStatus::NotApplicable, |x| x.0)
                 }));
                 *counts.entry(s).or_default() += 1;
@@ -540,7 +548,7 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
             let mut gaps = 0;
             let mut blocking = 0;
             let mut counts = ClauseCounts::new();
-            for &(status, is_blocking) in per_model.get(mi).into_iter().flat_map(|pm| pm.values()) {
+            for &(status, is_blocking) in per_model.get(mi).into_iter().flat_map(|pm| pm.iter()) {
                 if status == ClauseStatus::NotApplicable {
                     continue;
                 }
@@ -667,9 +675,28 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::ClauseStatus::*;
     use super::*;
+
+    #[test]
+    fn leaf_clauses_roll_up_to_their_article_or_equivalent() {
+        let (catalogs, diags) = Catalogs::embedded();
+        assert!(diags.is_empty(), "{diags:?}");
+        let up = |fw: &str, id: &'static str| {
+            let f = catalogs.get(fw).unwrap_or_else(|| panic!("no {fw}"));
+            rollup(f, id).to_string()
+        };
+        assert_eq!(up("eu-ai-act", "Art 10(2)(f)"), "Art 10");
+        assert_eq!(up("eu-ai-act", "Art 10"), "Art 10");
+        assert_eq!(up("eu-ai-act", "Annex III 5(b)"), "Annex III 5");
+        assert_eq!(up("nist-ai-rmf", "MEASURE 2.11"), "MEASURE 2");
+        assert_eq!(up("iso-42001", "A.7.4"), "A.7");
+        assert_eq!(up("iso-42001", "6.1.2"), "6.1");
+        assert_eq!(up("sr-11-7", "V.periodic-review"), "V");
+        assert_eq!(up("sr-11-7", "V.1.sensitivity-stress"), "V");
+    }
 
     #[test]
     fn combine_takes_the_worst_and_ignores_not_applicable() {

@@ -4,7 +4,8 @@
 //! deterministically sorted result; they never evaluate anything. The HTML dashboard and the
 //! Markdown report share one view model ([`dashboard`]) and are rendered with minijinja templates
 //! from `templates/`. The gap analysis ([`crate::gaps::GapReport`]) has its own formats
-//! ([`GapFormat`], rendered by [`render_gaps`]).
+//! ([`GapFormat`], rendered by [`render_gaps`]). [`sarif::log`] is public so that a comparison
+//! with a base revision can set each result's `baselineState` before writing it.
 
 mod dashboard;
 mod gaps;
@@ -13,7 +14,7 @@ mod json;
 mod junit;
 mod markdown;
 mod oscal;
-mod sarif;
+pub mod sarif;
 mod text;
 
 use std::io::{self, Write};
@@ -23,8 +24,6 @@ use clap::ValueEnum;
 use crate::eval::RunReport;
 use crate::gaps::GapReport;
 use crate::source::SourceMap;
-
-pub use sarif::BaselineState;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

@@ -173,7 +173,7 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
     writeln!(
         out,
         "{} in {} of {}; {} not covered",
-        plural(s.gaps, "model × clause gap"),
+        plural(s.gaps, "clause gap"),
         s.models_with_gaps,
         plural(s.models, "model"),
         plural(s.not_covered, "coverage target")
@@ -194,7 +194,7 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
                 "31;1",
                 &format!(
                     "{} in {}",
-                    plural(s.blocking, "blocking gap"),
+                    plural(s.blocking, "blocking clause gap"),
                     plural(s.models_with_blocking_gaps, "model")
                 )
             )
@@ -233,15 +233,15 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "> **{}** in {}; {} in all.",
-            plural(s.blocking, "blocking gap"),
+            plural(s.blocking, "blocking clause gap"),
             plural(s.models_with_blocking_gaps, "model"),
-            plural(s.gaps, "model × clause gap")
+            plural(s.gaps, "clause gap")
         )?;
     } else {
         writeln!(
             out,
             "> **No blocking gaps**; {} in all.",
-            plural(s.gaps, "model × clause gap")
+            plural(s.gaps, "clause gap")
         )?;
     }
     writeln!(out)?;

@@ -214,6 +214,19 @@ pub struct Hash {
     pub value: String,
 }
 
+/// Hashes what is written to it, so the report's digest needs no serialized copy in memory.
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A version-5-style UUID from the SHA-256 of `parts`.
 pub fn uuid(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -285,8 +298,9 @@ fn describe(c: &ControlOutcome) -> String {
 /// Builds the OSCAL document.
 pub fn build(report: &RunReport) -> io::Result<Document> {
     let digest = {
-        let bytes = serde_json::to_vec(report).map_err(io::Error::other)?;
-        base16ct::lower::encode_string(&Sha256::digest(&bytes))
+        let mut h = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut h, report).map_err(io::Error::other)?;
+        base16ct::lower::encode_string(&h.0.finalize())
     };
     let at = format!("{}T00:00:00Z", report.as_of);
     let model_uuid = |id: &str| uuid(&["model", id]);

@@ -352,7 +352,8 @@ fn diag_result(d: &Diagnostic, rule_index: usize, model: Option<&ModelOutcome>) 
     }
 }
 
-/// Builds the SARIF log.
+/// Builds the SARIF log. Results carry `properties.model` and `ruleId` (the control or the
+/// diagnostic code), which a baseline comparison matches on before setting `baseline_state`.
 pub fn log(report: &RunReport) -> Log {
     let mut rules = Rules {
         rules: Vec::new(),
