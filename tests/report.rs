@@ -143,6 +143,11 @@ fn sarif_is_valid_against_the_2_1_0_schema() {
             .collect();
         assert!(errors.is_empty(), "{case}: {errors:#?}");
     }
+    // The validator does reject what the schema forbids.
+    let mut bad: Json = serde_json::from_str(&render(&run("mixed"), Format::Sarif)).unwrap();
+    bad["runs"][0]["results"][0]["level"] = Json::from("fatal");
+    bad["runs"][0]["columnKind"] = Json::from("bytes");
+    assert_eq!(validator.iter_errors(&bad).count(), 2);
 }
 
 #[test]

@@ -102,9 +102,12 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
         if !f.groups.is_empty() && !tiers.is_empty() {
             writeln!(out, "  models with a gap, by tier:")?;
             for g in &f.groups {
+                if cx.quiet && g.status != ClauseStatus::Gap {
+                    continue;
+                }
                 let cells: Vec<String> = tiers
                     .iter()
-                    .map(|t| {
+                    .filter_map(|t| {
                         let c = g.by_tier.get(t);
                         let gaps = c.map_or(0, |c| count(c, ClauseStatus::Gap));
                         let total: usize = c.map_or(0, |c| {
@@ -113,7 +116,8 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
                                 .map(|(_, n)| n)
                                 .sum()
                         });
-                        format!("{t} {gaps}/{total}")
+                        // Tiers the clause does not apply to are left out.
+                        (total > 0).then(|| format!("{t} {gaps}/{total}"))
                     })
                     .collect();
                 writeln!(
@@ -297,7 +301,11 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
                                 .map(|(_, n)| n)
                                 .sum()
                         });
-                        format!("{gaps} / {total}")
+                        if total == 0 {
+                            "–".to_string()
+                        } else {
+                            format!("{gaps} / {total}")
+                        }
                     })
                     .collect();
                 writeln!(
