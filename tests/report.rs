@@ -460,6 +460,8 @@ fn html_is_self_contained_and_escapes_user_text() {
     assert!(html.contains(r#"id="model-card-fraud""#));
     assert!(html.contains(r##"href="#c-card-fraud-DR-FAIR""##));
     assert!(html.contains("@media print"));
+    // Backticked paths in engine messages become code spans; the rest stays escaped.
+    assert!(html.contains("<code>fairness[1].disparate_impact</code> = 0.74, expected &gt;= 0.8"));
 }
 
 // ---- gaps ---------------------------------------------------------------------------------------

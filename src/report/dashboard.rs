@@ -638,6 +638,7 @@ pub fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.add_filter("md", md_escape);
     env.add_filter("cell", md_cell);
     env.add_filter("plural", plural);
+    env.add_filter("ticks", ticks);
     env.add_template("dashboard.html", include_str!("templates/dashboard.html"))?;
     env.add_template("style.css", include_str!("templates/style.css"))?;
     env.add_template("dashboard.md", include_str!("templates/dashboard.md"))?;
@@ -661,6 +662,36 @@ fn md_escape(s: String) -> String {
 /// A Markdown table cell: also escapes `|`.
 fn md_cell(s: String) -> String {
     md_escape(s).replace('|', "\\|")
+}
+
+/// HTML text with `code` spans: the text is escaped, then each pair of backticks becomes
+/// `<code>…</code>` (engine messages quote metadata paths and values in backticks).
+fn ticks(s: String) -> Value {
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, part) in s.split('`').enumerate() {
+        let odd = i % 2 == 1;
+        if odd {
+            out.push_str("<code>");
+        }
+        for ch in part.chars() {
+            match ch {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#x27;"),
+                other => out.push(other),
+            }
+        }
+        if odd {
+            out.push_str("</code>");
+        }
+    }
+    // An unpaired backtick left a `<code>` open: close it.
+    if s.split('`').count().is_multiple_of(2) {
+        out.push_str("</code>");
+    }
+    Value::from_safe_string(out)
 }
 
 /// `n word` or `n words`.
