@@ -8,10 +8,16 @@ mod check;
 mod explain;
 pub mod frameworks;
 mod gaps;
+pub mod init;
 pub mod inventory;
 mod lint;
+mod pack;
 mod test;
+mod verify;
 mod why;
+
+pub use pack::PackArgs;
+pub use verify::VerifyArgs;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -57,8 +63,14 @@ pub enum Command {
     Test(TestArgs),
     /// List frameworks, show clauses, coverage of the policies, crosswalks
     Frameworks(FrameworksArgs),
+    /// Start a model repository: mrm.toml, waivers.toml and a model.toml template
+    Init(InitArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
+    /// Evaluate a repository and write a deterministic evidence pack (.tar.gz)
+    Pack(PackArgs),
+    /// Check a pack against its manifest, and optionally its results against a repository
+    Verify(VerifyArgs),
 }
 
 /// When to use colour.
@@ -280,6 +292,13 @@ pub enum FrameworksCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to initialise
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
     pub code: Option<String>,
@@ -291,7 +310,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
@@ -309,7 +329,10 @@ where
         Command::Why(a) => why::run(&a, out, err),
         Command::Test(a) => test::run(&a, out, err),
         Command::Frameworks(a) => frameworks::run(&a, out, err),
+        Command::Init(a) => init::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
+        Command::Pack(a) => pack::run(&a, &args, out, err),
+        Command::Verify(a) => verify::run(&a, out, err),
     };
     match result {
         Ok(code) => code,

@@ -772,10 +772,10 @@ impl<'a> Evaluator<'a> {
         None
     }
 
-    fn kris(&self, model: &Model) -> Vec<KriOutcome> {
+    fn kris<'m>(&self, model: &'m Model, tier: &'m Value) -> Vec<KriOutcome> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
-            let mut env = Vec::new();
+            let mut env = vec![tier_binding(tier)];
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -798,7 +798,7 @@ impl<'a> Evaluator<'a> {
                     env.push(Binding {
                         name: "value".to_string(),
                         value: Cow::Owned(v),
-                        origin: self.origin(value_expr, &[]),
+                        origin: self.origin(value_expr, &env),
                     });
                     let red = k.red.as_ref().map(|e| self.holds(e, model, &mut env));
                     let yellow = k.yellow.as_ref().map(|e| self.holds(e, model, &mut env));
@@ -858,16 +858,17 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Evaluates one control whose prerequisites are decided.
-    fn control(
+    fn control<'m>(
         &self,
         c: &ControlDef,
-        model: &Model,
+        model: &'m Model,
+        tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(c, Status::Pass);
-        let mut env: Vec<Binding<'_>> = Vec::new();
+        let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
         // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
@@ -1071,6 +1072,7 @@ impl<'a> Evaluator<'a> {
             return outcome;
         }
         let tier = self.tier(model, &mut diagnostics);
+        let tier_value = Value::String(tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default());
         let mut done: BTreeMap<usize, ControlOutcome> = BTreeMap::new();
         if let Some(t) = &tier
             && let Some(order) = program.graph.order.get(&t.tier)
@@ -1079,7 +1081,7 @@ impl<'a> Evaluator<'a> {
                 let Some(c) = program.controls.get(i) else {
                     continue;
                 };
-                let mut o = self.control(c, model, &done, i);
+                let mut o = self.control(c, model, &tier_value, &done, i);
                 self.apply_waiver(&mut o, model);
                 done.insert(i, o);
             }
@@ -1103,7 +1105,7 @@ impl<'a> Evaluator<'a> {
         }
         outcome.blocking = controls.iter().filter(|c| c.blocking).count();
         outcome.controls = controls;
-        outcome.kris = self.kris(model);
+        outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
@@ -1141,6 +1143,14 @@ impl<'a> Evaluator<'a> {
             expires: w.expires.to_string(),
             justification: w.justification.clone(),
         });
+    }
+}
+
+fn tier_binding(tier: &Value) -> Binding<'_> {
+    Binding {
+        name: crate::check::TIER_VARIABLE.to_string(),
+        value: Cow::Borrowed(tier),
+        origin: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod framework;
 pub mod gaps;
 pub mod graph;
 pub mod library;
+pub mod pack;
 pub mod repo;
 pub mod report;
 pub mod source;

@@ -334,3 +334,103 @@ fn exit_codes_are_a_contract() {
     assert_eq!(run_cli(&["check", repo, "--as-of", "2026-02-30"]).0, 2);
     assert_eq!(run_cli(&["frobnicate"]).0, 2);
 }
+
+#[test]
+fn json_and_yaml_twins_load_into_the_same_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = "[model]\nid = \"t\"\nname = \"T\"\n[roles]\nowner = \"o@a\"\n[impact]\nexposure = 2000000\n[[fairness]]\ngroup = \"f\"\ndisparate_impact = 0.7\n[validation]\ndate = 2026-06-01\n";
+    let json = r#"{"model": {"id": "j", "name": "J"}, "roles": {"owner": "o@a"}, "impact": {"exposure": 2000000},
+  "fairness": [{"group": "f", "disparate_impact": 0.7}], "validation": {"date": "2026-06-01"}}"#;
+    let yaml = "model:\n  id: y\n  name: Y\nroles:\n  owner: o@a\nimpact:\n  exposure: 2000000\nfairness:\n  - group: f\n    disparate_impact: 0.7\nvalidation:\n  date: 2026-06-01\n";
+    for (dir_name, file, text) in [
+        ("t", "model.toml", toml),
+        ("j", "model.json", json),
+        ("y", "model.yaml", yaml),
+    ] {
+        let d = dir.path().join(dir_name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(file), text).unwrap();
+    }
+    let mut req = request("2026-11-27");
+    req.repo = dir.path().to_path_buf();
+    req.policies = vec![fixture().join("../policy.mrm")];
+    let r = engine::run(&req).unwrap();
+    let summary = |id: &str| {
+        let m = model(&r, id);
+        assert!(m.diagnostics.is_empty(), "{id}: {:#?}", m.diagnostics);
+        (
+            m.tier.as_ref().unwrap().tier.clone(),
+            m.last_validation.clone(),
+            status(&r, id, "DR-FAIR"),
+            status(&r, id, "MR-VAL"),
+        )
+    };
+    let t = summary("t");
+    assert_eq!(t, summary("j"));
+    assert_eq!(t, summary("y"));
+    assert_eq!(t.2, Status::Fail);
+    // Locations point into each file.
+    let w = |id: &str| {
+        model(&r, id)
+            .controls
+            .iter()
+            .find(|c| c.id == "DR-FAIR")
+            .unwrap()
+            .findings[0]
+            .witnesses[0]
+            .location
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(w("j").file, "j/model.json");
+    assert_eq!(w("j").line, 2);
+    assert_eq!(w("y").file, "y/model.yaml");
+    assert_eq!(w("y").line, 10);
+}
+
+#[test]
+fn controls_and_kris_can_read_the_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.mrm");
+    let base = std::fs::read_to_string(fixture().join("../policy.mrm")).unwrap();
+    std::fs::write(
+        &policy,
+        format!(
+            "{base}\ncontrol GV-TIER \"High-tier models are validated\" {{\n  severity low\n  applies when tier == \"high\"\n  assert exists(validation.date)\n}}\n\nkri AGE \"Validation age\" {{\n  value days_since(validation.date)\n  red when (tier == \"high\" and value > 365) or value > 730\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut req = request("2026-11-27");
+    req.policies = vec![policy];
+    let r = engine::run(&req).unwrap();
+    assert_eq!(status(&r, "good", "GV-TIER"), Status::Pass);
+    assert_eq!(status(&r, "low", "GV-TIER"), Status::NotApplicable);
+    let age = |id: &str| {
+        model(&r, id)
+            .kris
+            .iter()
+            .find(|k| k.name == "AGE")
+            .unwrap()
+            .level
+    };
+    assert_eq!(age("stale"), KriLevel::Red); // high tier, 1047 days
+    assert_eq!(age("good"), KriLevel::Green);
+}
+
+#[test]
+fn init_writes_a_repository_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    assert_eq!(mrm::cli::run(["mrm", "init", d], &mut out, &mut err), 0);
+    // A second run keeps the files.
+    assert_eq!(mrm::cli::run(["mrm", "init", d], &mut out, &mut err), 0);
+    assert!(String::from_utf8_lossy(&out).contains("kept"));
+    let mut req = request("2026-11-27");
+    req.repo = dir.path().to_path_buf();
+    let r = engine::run(&req).unwrap();
+    let m = model(&r, "my-model");
+    assert!(m.evaluated);
+    assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
+}

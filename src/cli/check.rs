@@ -1,6 +1,6 @@
 //! `mrm check [REPO]`: evaluate a model repository and report gaps.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use super::{CheckArgs, EXIT_ERROR, EXIT_GAPS, EXIT_OK, write_output};
 use crate::diagnostic::render;
@@ -9,7 +9,8 @@ use crate::report::{self, Context};
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let req = args.common.request();
-    let run = match engine::run(&req) {
+    let progress = std::io::stderr().is_terminal() && !args.quiet;
+    let run = match engine::run_with_progress(&req, progress) {
         Ok(r) => r,
         Err(f) => {
             write!(

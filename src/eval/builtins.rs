@@ -177,7 +177,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "psi",
         signature: "psi(expected: list<number>, actual: list<number>) -> number",
         summary: "population stability index of two binned distributions (counts or shares; \
-                  empty bins floored at 0.0001)",
+                  each bin's share floored at 0.0001)",
         min_args: 2,
         max_args: 2,
         check: |args| {
@@ -196,6 +196,107 @@ pub const BUILTINS: &[Builtin] = &[
             psi(&e, &a)
         },
     },
+    // ---- Fairness metrics from recorded counts (see `metrics`) --------------------------------
+    // Fairlearn convention: a list of per-group records, the spread between groups.
+    Builtin {
+        name: "demographic_parity_difference",
+        signature: "demographic_parity_difference(groups: list<{ group, selected, total }>) -> number",
+        summary: "Fairlearn: largest selection rate minus smallest over the groups, in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::SELECTION_FIELDS),
+        eval: |_, args| finite(metrics::demographic_parity_difference(args.first())?),
+    },
+    Builtin {
+        name: "demographic_parity_ratio",
+        signature: "demographic_parity_ratio(groups: list<{ group, selected, total }>) -> number",
+        summary: "Fairlearn: smallest selection rate over largest (the disparate impact ratio of \
+                  the worst-off group), in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::SELECTION_FIELDS),
+        eval: |_, args| finite(metrics::demographic_parity_ratio(args.first())?),
+    },
+    Builtin {
+        name: "true_positive_rate_difference",
+        signature: "true_positive_rate_difference(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: largest true positive rate minus smallest over the groups (what \
+                  Fairlearn also calls equal_opportunity_difference)",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::true_positive_rate_difference(args.first())?),
+    },
+    Builtin {
+        name: "equalized_odds_difference",
+        signature: "equalized_odds_difference(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: the larger of the true and false positive rate spreads over the \
+                  groups, in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::equalized_odds_difference(args.first())?),
+    },
+    Builtin {
+        name: "equalized_odds_ratio",
+        signature: "equalized_odds_ratio(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: the smaller of the true and false positive rate ratios (smallest \
+                  over largest), in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::equalized_odds_ratio(args.first())?),
+    },
+    // AIF360 convention: the unprivileged group compared with the privileged group.
+    Builtin {
+        name: "statistical_parity_difference",
+        signature: "statistical_parity_difference(selected_unprivileged, total_unprivileged, selected_privileged, total_privileged) -> number",
+        summary: "AIF360: selection rate of the unprivileged group minus that of the privileged \
+                  group (negative: the unprivileged group is selected less often)",
+        min_args: 4,
+        max_args: 4,
+        check: |args| {
+            expect(
+                args,
+                &[Ty::Number, Ty::Number, Ty::Number, Ty::Number],
+                Ty::Number,
+            )
+        },
+        eval: |_, args| {
+            finite(metrics::statistical_parity_difference(
+                num_arg(args, 0)?,
+                num_arg(args, 1)?,
+                num_arg(args, 2)?,
+                num_arg(args, 3)?,
+            )?)
+        },
+    },
+    Builtin {
+        name: "equal_opportunity_difference",
+        signature: "equal_opportunity_difference(unprivileged: { tp, fn }, privileged: { tp, fn }) -> number",
+        summary: "AIF360: true positive rate of the unprivileged group minus that of the \
+                  privileged group",
+        min_args: 2,
+        max_args: 2,
+        check: |args| group_pair(args, &["tp", "fn"]),
+        eval: |_, args| {
+            finite(metrics::equal_opportunity_difference(
+                args.first(),
+                args.get(1),
+            )?)
+        },
+    },
+    Builtin {
+        name: "average_odds_difference",
+        signature: "average_odds_difference(unprivileged: { tp, fp, tn, fn }, privileged: { tp, fp, tn, fn }) -> number",
+        summary: "AIF360: mean of the false and true positive rate differences, unprivileged \
+                  minus privileged",
+        min_args: 2,
+        max_args: 2,
+        check: |args| group_pair(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::average_odds_difference(args.first(), args.get(1))?),
+    },
+    // ---- end of fairness metrics ------------------------------------------------------------
     Builtin {
         name: "disparate_impact",
         signature: "disparate_impact(selected_unprivileged, total_unprivileged, selected_privileged, total_privileged) -> number",
@@ -307,7 +408,23 @@ fn finite(x: f64) -> Result<Value, String> {
     }
 }
 
-/// Floor for empty bins in [`psi`].
+mod metrics;
+
+/// Type check of a metric over a list of per-group records.
+fn group_list(args: &[Ty], fields: &[&str]) -> Result<Ty, String> {
+    metrics::check_group_list(args.first(), fields)?;
+    Ok(Ty::Number)
+}
+
+/// Type check of an AIF360-style metric over an unprivileged and a privileged record.
+fn group_pair(args: &[Ty], fields: &[&str]) -> Result<Ty, String> {
+    for (i, t) in args.iter().enumerate() {
+        metrics::check_record(t, fields).map_err(|m| format!("argument {}: {m}", i + 1))?;
+    }
+    Ok(Ty::Number)
+}
+
+/// Floor for empty bins in [`psi`], applied to each bin's share after normalising.
 pub const PSI_EPSILON: f64 = 1e-4;
 
 /// Population stability index: Σ (aᵢ − eᵢ) · ln(aᵢ / eᵢ) over bin shares, with empty bins floored
