@@ -214,17 +214,38 @@ pub struct Hash {
     pub value: String,
 }
 
-/// Hashes what is written to it, so the report's digest needs no serialized copy in memory.
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
+/// A digest of what the assessment found: the run's identity (date, repository, policy) and, per
+/// model, each control's status and each evidence file's hash. The document's UUID derives from
+/// it, so it changes exactly when the results do.
+fn content_digest(report: &RunReport) -> String {
+    let mut h = Sha256::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update([0]);
+    };
+    for s in [
+        report.schema_version,
+        report.mrm_version,
+        &report.as_of,
+        &report.repository,
+        &report.policy.digest,
+    ] {
+        field(s);
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    for m in &report.models {
+        field(&m.id);
+        field(if m.evaluated { "evaluated" } else { "unread" });
+        field(m.tier.as_ref().map_or("", |t| t.tier.as_str()));
+        for c in &m.controls {
+            field(&c.id);
+            field(c.status.as_str());
+            for e in &c.evidence {
+                field(&e.path);
+                field(e.sha256.as_deref().unwrap_or(""));
+            }
+        }
     }
+    base16ct::lower::encode_string(&h.finalize())
 }
 
 /// A version-5-style UUID from the SHA-256 of `parts`.
@@ -296,12 +317,8 @@ fn describe(c: &ControlOutcome) -> String {
 }
 
 /// Builds the OSCAL document.
-pub fn build(report: &RunReport) -> io::Result<Document> {
-    let digest = {
-        let mut h = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut h, report).map_err(io::Error::other)?;
-        base16ct::lower::encode_string(&h.0.finalize())
-    };
+pub fn build(report: &RunReport) -> Document {
+    let digest = content_digest(report);
     let at = format!("{}T00:00:00Z", report.as_of);
     let model_uuid = |id: &str| uuid(&["model", id]);
 
@@ -489,7 +506,7 @@ pub fn build(report: &RunReport) -> io::Result<Document> {
         })
         .collect();
 
-    Ok(Document {
+    Document {
         assessment_results: AssessmentResults {
             uuid: uuid(&["assessment-results", &digest]),
             metadata: Metadata {
@@ -532,11 +549,11 @@ pub fn build(report: &RunReport) -> io::Result<Document> {
                 resources: resources.into_values().collect(),
             }),
         },
-    })
+    }
 }
 
 pub fn render(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &build(report)?).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &build(report)).map_err(io::Error::other)?;
     writeln!(out)
 }
 
