@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -346,77 +347,108 @@ pub fn build(report: &RunReport) -> Document {
         }
     }
 
-    // Observations, and per clause the outcomes and observations behind it.
-    let mut observations = Vec::new();
-    type ClauseKey = (String, String);
-    let mut clauses: BTreeMap<ClauseKey, (bool, Vec<String>)> = BTreeMap::new();
-    let mut per_model: BTreeMap<ClauseKey, Vec<ClauseStatus>> = BTreeMap::new();
-    for m in &report.models {
-        let mut by_clause: BTreeMap<ClauseKey, (bool, Vec<&ControlOutcome>)> = BTreeMap::new();
-        for c in &m.controls {
-            for r in &c.maps {
-                let e = by_clause
-                    .entry((r.framework.clone(), r.clause.clone()))
-                    .or_insert((r.in_force, Vec::new()));
-                e.1.push(c);
-            }
-            if c.status == Status::NotApplicable {
-                continue;
-            }
-            let ouuid = uuid(&["observation", &m.id, &c.id]);
-            for r in &c.maps {
-                clauses
-                    .entry((r.framework.clone(), r.clause.clone()))
-                    .or_insert_with(|| (r.in_force, Vec::new()))
-                    .1
-                    .push(ouuid.clone());
-            }
-            let mut props = vec![
-                prop("control", c.id.as_str()),
-                prop("status", c.status.as_str()),
-                prop("severity", c.severity.as_str()),
-            ];
-            if c.blocking {
-                props.push(prop("blocking", "true"));
-            }
-            observations.push(Observation {
-                uuid: ouuid,
-                title: format!("{} on {}: {}", c.id, m.id, c.status.as_str()),
-                description: describe(c),
-                props,
-                methods: vec!["TEST"],
-                subjects: vec![SubjectReference {
-                    subject_uuid: model_uuid(&m.id),
-                    kind: "inventory-item",
-                    title: m.id.clone(),
-                }],
-                relevant_evidence: c
-                    .evidence
-                    .iter()
-                    .filter_map(|e| {
-                        resources.get(&e.path).map(|r| RelevantEvidence {
-                            href: format!("#{}", r.uuid),
-                            description: e.path.clone(),
+    // Observations, and per clause the outcomes and observations behind it. Models are
+    // independent: each is described in parallel, then gathered in model order.
+    type ClauseKey<'r> = (&'r str, &'r str);
+    struct Part<'r> {
+        observations: Vec<Observation>,
+        /// Clause, whether it is in force, and the observation behind it.
+        links: Vec<(ClauseKey<'r>, bool, String)>,
+        statuses: Vec<(ClauseKey<'r>, ClauseStatus)>,
+    }
+    let parts: Vec<Part<'_>> = report
+        .models
+        .par_iter()
+        .map(|m| {
+            let subject = model_uuid(&m.id);
+            let mut part = Part {
+                observations: Vec::new(),
+                links: Vec::new(),
+                statuses: Vec::new(),
+            };
+            let mut by_clause: BTreeMap<ClauseKey<'_>, (bool, Vec<&ControlOutcome>)> =
+                BTreeMap::new();
+            for c in &m.controls {
+                for r in &c.maps {
+                    by_clause
+                        .entry((r.framework.as_str(), r.clause.as_str()))
+                        .or_insert((r.in_force, Vec::new()))
+                        .1
+                        .push(c);
+                }
+                if c.status == Status::NotApplicable {
+                    continue;
+                }
+                let ouuid = uuid(&["observation", &m.id, &c.id]);
+                for r in &c.maps {
+                    part.links.push((
+                        (r.framework.as_str(), r.clause.as_str()),
+                        r.in_force,
+                        ouuid.clone(),
+                    ));
+                }
+                let mut props = vec![
+                    prop("control", c.id.as_str()),
+                    prop("status", c.status.as_str()),
+                    prop("severity", c.severity.as_str()),
+                ];
+                if c.blocking {
+                    props.push(prop("blocking", "true"));
+                }
+                part.observations.push(Observation {
+                    uuid: ouuid,
+                    title: format!("{} on {}: {}", c.id, m.id, c.status.as_str()),
+                    description: describe(c),
+                    props,
+                    methods: vec!["TEST"],
+                    subjects: vec![SubjectReference {
+                        subject_uuid: subject.clone(),
+                        kind: "inventory-item",
+                        title: m.id.clone(),
+                    }],
+                    relevant_evidence: c
+                        .evidence
+                        .iter()
+                        .filter_map(|e| {
+                            resources.get(&e.path).map(|r| RelevantEvidence {
+                                href: format!("#{}", r.uuid),
+                                description: e.path.clone(),
+                            })
                         })
-                    })
-                    .collect(),
-                collected: at.clone(),
-            });
-        }
-        for (key, (in_force, outcomes)) in by_clause {
-            per_model
+                        .collect(),
+                    collected: at.clone(),
+                });
+            }
+            for (key, (in_force, outcomes)) in by_clause {
+                part.statuses
+                    .push((key, gaps::model_status(in_force, &outcomes)));
+            }
+            part
+        })
+        .collect();
+    let mut observations = Vec::new();
+    let mut clauses: BTreeMap<ClauseKey<'_>, (bool, Vec<String>)> = BTreeMap::new();
+    let mut per_model: BTreeMap<ClauseKey<'_>, Vec<ClauseStatus>> = BTreeMap::new();
+    for part in parts {
+        observations.extend(part.observations);
+        for (key, in_force, ouuid) in part.links {
+            clauses
                 .entry(key)
-                .or_default()
-                .push(gaps::model_status(in_force, &outcomes));
+                .or_insert_with(|| (in_force, Vec::new()))
+                .1
+                .push(ouuid);
+        }
+        for (key, status) in part.statuses {
+            per_model.entry(key).or_default().push(status);
         }
     }
 
     let mut findings = Vec::new();
     let mut selections: BTreeMap<String, Vec<SelectControl>> = BTreeMap::new();
-    for ((framework, clause), (in_force, related)) in &clauses {
+    for (&(framework, clause), (in_force, related)) in &clauses {
         let cid = control_id(framework, clause);
         selections
-            .entry(framework.clone())
+            .entry(framework.to_string())
             .or_default()
             .push(SelectControl {
                 control_id: cid.clone(),
@@ -426,7 +458,7 @@ pub fn build(report: &RunReport) -> Document {
         }
         let status = gaps::combine(
             per_model
-                .get(&(framework.clone(), clause.clone()))
+                .get(&(framework, clause))
                 .into_iter()
                 .flatten()
                 .copied(),
@@ -452,8 +484,8 @@ pub fn build(report: &RunReport) -> Document {
                 state
             ),
             props: vec![
-                prop("framework", framework.as_str()),
-                prop("clause", clause.as_str()),
+                prop("framework", framework),
+                prop("clause", clause),
                 prop("gap-status", status.as_str()),
             ],
             target: FindingTarget {
