@@ -7,6 +7,7 @@
 mod check;
 mod explain;
 pub mod frameworks;
+mod gaps;
 pub mod init;
 pub mod inventory;
 mod lint;
@@ -51,6 +52,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate a model repository against the policies and report gaps
     Check(CheckArgs),
+    /// Gap analysis per framework clause: met, gap, partial, waived, upcoming, not covered
+    Gaps(gaps::GapsArgs),
     /// Check policy files for errors without evaluating any model
     Lint(LintArgs),
     /// The model inventory: owner, validator, tier, lifecycle, last validation, open gaps
@@ -362,6 +365,7 @@ where
     };
     let result = match cli.command {
         Command::Check(a) => check::run(&a, out, err),
+        Command::Gaps(a) => gaps::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
         Command::Inventory(a) => inventory::run(&a, out, err),
         Command::Why(a) => why::run(&a, out, err),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::Digest as _;
 
 use crate::ast::*;
 use crate::check::{ControlDef, Program, Severity};
@@ -954,6 +955,9 @@ impl<'a> Evaluator<'a> {
                 let full = repo::join(&model.dir, &rel);
                 match self.inputs.tree.evidence(&full) {
                     EvidenceState::Present => out.evidence.push(EvidenceRef {
+                        sha256: self.inputs.tree.read(&full).ok().map(|bytes| {
+                            base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
+                        }),
                         path: full,
                         present: true,
                     }),
@@ -961,6 +965,7 @@ impl<'a> Evaluator<'a> {
                         out.evidence.push(EvidenceRef {
                             path: full.clone(),
                             present: false,
+                            sha256: None,
                         });
                         missing.push(Witness {
                             path: None,
@@ -1282,6 +1287,7 @@ pub fn evaluate(
             expires: w.expires.to_string(),
             state,
             location: w.location.clone(),
+            justification: w.justification.clone(),
         });
     }
 

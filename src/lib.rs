@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod eval;
 pub mod framework;
+pub mod gaps;
 pub mod git;
 pub mod graph;
 pub mod library;

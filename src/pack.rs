@@ -207,13 +207,15 @@ pub fn sha256(bytes: &[u8]) -> String {
 ///
 /// Every variant of [`Format`] is rendered into the pack through this match, so a new format is
 /// added here with one arm; the match is exhaustive and will not compile until it is. The formats
-/// on their way: `Format::Markdown => Some("report.md")`, `Format::Html => Some("report.html")`,
-/// `Format::Oscal => Some("oscal-assessment-results.json")`, and `Format::Sarif | Format::Junit
-/// => None` (CI artefacts, not audit evidence).
+/// in CI only (SARIF, JUnit) are left out: they are CI artefacts, not audit evidence.
 fn report_file(format: Format) -> Option<&'static str> {
     match format {
         Format::Text => Some("report.txt"),
         Format::Json => Some(RESULTS),
+        Format::Markdown => Some("report.md"),
+        Format::Html => Some("report.html"),
+        Format::Oscal => Some("oscal-assessment-results.json"),
+        Format::Sarif | Format::Junit => None,
     }
 }
 
@@ -231,25 +233,20 @@ fn rendered(
 
 /// The gap analysis: `gaps/<framework>.md` and `gaps/<framework>.csv` for every framework the
 /// report covers, each analysed on its own so its totals are that framework's.
-///
-/// This is where the gap analysis plugs in. With `crate::gaps::analyze` and
-/// `report::render_gaps`, the body is:
-///
-/// ```text
-/// let mut out = Vec::new();
-/// for fw in &report.frameworks {
-///     let mut one = report.clone();
-///     one.frameworks.retain(|f| f.id == fw.id);
-///     let gaps = crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
-///     out.push(rendered(format!("gaps/{}.md", fw.id), |w| report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w))?);
-///     out.push(rendered(format!("gaps/{}.csv", fw.id), |w| report::render_gaps(report::GapFormat::Csv, &gaps, cx, w))?);
-/// }
-/// Ok(out)
-/// ```
 fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<Entry>, Error> {
-    // No gap analysis in this build yet.
-    let _ = (run, report, cx);
-    Ok(Vec::new())
+    let mut out = Vec::new();
+    for fw in &report.frameworks {
+        let mut one = report.clone();
+        one.frameworks.retain(|f| f.id == fw.id);
+        let gaps = crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
+        out.push(rendered(format!("gaps/{}.md", fw.id), |w| {
+            report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w)
+        })?);
+        out.push(rendered(format!("gaps/{}.csv", fw.id), |w| {
+            report::render_gaps(report::GapFormat::Csv, &gaps, cx, w)
+        })?);
+    }
+    Ok(out)
 }
 
 /// A file's bytes and their SHA-256.

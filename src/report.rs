@@ -1,9 +1,20 @@
 //! Reporters: one finished [`RunReport`], many views.
 //!
 //! Each format is one file and one arm of [`Format`]. Reporters only format a finished,
-//! deterministically sorted result; they never evaluate anything.
+//! deterministically sorted result; they never evaluate anything. The HTML dashboard and the
+//! Markdown report share one view model ([`dashboard`]) and are rendered with minijinja templates
+//! from `templates/`. The gap analysis ([`crate::gaps::GapReport`]) has its own formats
+//! ([`GapFormat`], rendered by [`render_gaps`]). [`sarif::log`] is public so that a comparison
+//! with a base revision can set each result's `baselineState` before writing it.
 
+mod dashboard;
+mod gaps;
+mod html;
 mod json;
+mod junit;
+mod markdown;
+mod oscal;
+pub mod sarif;
 mod text;
 
 use std::io::{self, Write};
@@ -11,6 +22,7 @@ use std::io::{self, Write};
 use clap::ValueEnum;
 
 use crate::eval::RunReport;
+use crate::gaps::GapReport;
 use crate::source::SourceMap;
 
 /// Output formats of `check`.
@@ -21,6 +33,30 @@ pub enum Format {
     Text,
     /// The full result, versioned (`schema_version`)
     Json,
+    /// The dashboard as Markdown, for pull-request comments and wikis
+    Markdown,
+    /// A self-contained HTML dashboard for a model risk committee
+    Html,
+    /// SARIF 2.1.0 for code-scanning tools
+    Sarif,
+    /// JUnit XML: one test suite per model, one test case per applicable control
+    Junit,
+    /// OSCAL 1.1.2 assessment results (JSON)
+    Oscal,
+}
+
+/// Output formats of `gaps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GapFormat {
+    /// Human-readable per-framework summary
+    #[default]
+    Text,
+    /// The full gap analysis, versioned (`schema_version`)
+    Json,
+    /// Tables per framework, for pull-request comments and wikis
+    Markdown,
+    /// One row per framework, clause and model
+    Csv,
 }
 
 /// What reporters may use besides the report.
@@ -41,5 +77,25 @@ pub fn render(
     match format {
         Format::Text => text::render(report, cx, out),
         Format::Json => json::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Html => html::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, out),
+        Format::Oscal => oscal::render(report, out),
+    }
+}
+
+/// Renders a gap analysis in `format`.
+pub fn render_gaps(
+    format: GapFormat,
+    report: &GapReport,
+    cx: &Context<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        GapFormat::Text => gaps::text(report, cx, out),
+        GapFormat::Json => gaps::json(report, out),
+        GapFormat::Markdown => gaps::markdown(report, out),
+        GapFormat::Csv => gaps::csv(report, out),
     }
 }

@@ -53,6 +53,9 @@ pub struct EvidenceRef {
     /// Repository-relative path.
     pub path: String,
     pub present: bool,
+    /// SHA-256 of the file's bytes (lowercase hex), when it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// How a waiver was applied to a control.
@@ -228,6 +231,7 @@ pub struct WaiverOutcome {
     pub expires: String,
     pub state: WaiverState,
     pub location: Location,
+    pub justification: String,
 }
 
 /// The policy set a run used.
