@@ -797,3 +797,35 @@ fn the_trend_counts_gaps_per_framework_over_first_parent_history() {
     );
     assert!(out.contains("iso-42001  nist-ai-rmf"), "{out}");
 }
+
+#[test]
+fn sarif_results_carry_their_baseline_state() {
+    let a = model("a", 0.72, "");
+    let b = model("b", 0.9, "");
+    let repo = TestRepo::new(&[("models/a/model.toml", &a), ("models/b/model.toml", &b)]);
+    let base = repo.head().to_string();
+    let broken = model("b", 0.7, "");
+    repo.commit(
+        &[("models/b/model.toml", Some(&broken))],
+        "dev@acme.example",
+        JAN_1 + DAY,
+        "retrain b",
+    );
+    let path = repo.path().to_string_lossy().to_string();
+    let (code, out, err) = mrm(&[
+        "check", &path, "--base", &base, "--as-of", AS_OF, "--format", "sarif",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let log: Value = serde_json::from_str(&out).expect("sarif");
+    let state = |model: &str| {
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == "FX-FAIR-01" && r["properties"]["model"] == model)
+            .map(|r| r["baselineState"].clone())
+            .expect("result")
+    };
+    assert_eq!(state("b"), "new");
+    assert_eq!(state("a"), "unchanged");
+}

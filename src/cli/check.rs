@@ -85,9 +85,33 @@ fn run_merge(
         writeln!(buf)?;
     } else if args.format == Format::Text {
         merge::render_text(&outcome.report, color, args.quiet, &mut buf)?;
+    } else if args.format == Format::Sarif {
+        // SARIF carries each head result's state against the base revision.
+        let mut log = report::sarif::log(&outcome.head);
+        for run in &mut log.runs {
+            for r in &mut run.results {
+                let Some(model) = r.properties.model.as_deref() else {
+                    continue;
+                };
+                r.baseline_state = match outcome.report.baseline(model, &r.rule_id) {
+                    Some(merge::BaselineState::New) => Some(report::sarif::BaselineState::New),
+                    Some(merge::BaselineState::Unchanged) => {
+                        Some(report::sarif::BaselineState::Unchanged)
+                    }
+                    Some(merge::BaselineState::Absent) => {
+                        Some(report::sarif::BaselineState::Absent)
+                    }
+                    // A head result that is not a gap at either revision (a diagnostic, a
+                    // waived control) is carried over from base unchanged.
+                    None => Some(report::sarif::BaselineState::Unchanged),
+                };
+            }
+        }
+        serde_json::to_writer_pretty(&mut buf, &log).map_err(io::Error::other)?;
+        writeln!(buf)?;
     } else {
-        // Whole-run formats render the head result (every head model, reused or re-evaluated);
-        // `MergeReport::baseline` tells each gap's baseline state.
+        // Other whole-run formats render the head result (every head model, reused or
+        // re-evaluated).
         let cx = Context {
             sources: &outcome.sources,
             color,
