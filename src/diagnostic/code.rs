@@ -332,7 +332,10 @@ mod tests {
             let (ns, rest) = name.split_once('/').expect("namespaced");
             for part in [ns, rest] {
                 assert!(
-                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    !part.is_empty()
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                     "{name} is not kebab-case"
                 );
             }
