@@ -105,10 +105,12 @@ codes! {
          `2026-02-30`.\n\nFix: correct the day or month.";
     TooDeep = "syntax/too-deep", Error,
         "expressions are nested more deeply than the limit",
-        "mrm limits how deeply expressions may nest (brackets, `not`, quantifiers) so that every \
-         policy is parsed and evaluated with bounded resources.\n\nExample: a generated policy with \
-         500 nested parentheses.\n\nFix: flatten the expression; split it into several controls or \
-         use `all`/`any` over a list.";
+        "mrm limits how deeply expressions may nest so that every policy is parsed and evaluated \
+         with bounded resources. The limit is 64 levels: a bracket, a call or an `all`/`any` \
+         quantifier counts 8; `not`, unary minus, `count` and each operator of a chain (`a or b or \
+         c`) count 1.\n\nExample: a generated policy with 20 nested parentheses, or 70 comparisons \
+         joined by `or`.\n\nFix: flatten the expression; split it into several controls, write \
+         `x in [\"a\", \"b\"]` instead of a chain of `==` and `or`, or use `all`/`any` over a list.";
     DuplicateClause = "syntax/duplicate-clause", Error,
         "a block states the same clause twice",
         "Each clause of a control or KRI (`severity`, `assert`, `explain`, …) may appear once.\n\n\
