@@ -6,6 +6,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 mod lint;
 
 use std::ffi::OsString;
@@ -13,6 +14,8 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use fmt::FmtArgs;
 
 /// Exit code: success, no blocking gap.
 pub const EXIT_OK: u8 = 0;
@@ -44,6 +47,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
+    /// Rewrite policy files in the canonical layout (`--check`: show the diff, write nothing)
+    Fmt(FmtArgs),
 }
 
 /// When to use colour.
@@ -213,6 +218,7 @@ where
         Command::Check(a) => check::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
+        Command::Fmt(a) => fmt::run(&a, out, err),
     };
     match result {
         Ok(code) => code,
