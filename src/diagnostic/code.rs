@@ -94,7 +94,9 @@ codes! {
     InvalidEscape = "syntax/invalid-escape", Error,
         "a string holds an unknown escape sequence",
         "Strings accept the escapes `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\{`, `\\}` and \
-         `\\u{XXXX}`.\n\nExample: `explain \"C:\\temp\"`.\n\nFix: double the backslash (`\\\\`).";
+         `\\u{XXXX}` (a Unicode scalar value: no surrogates, at most `10FFFF`).\n\nExample: \
+         `remediate \"Store it under C:\\data\"`, where `\\d` is no escape.\n\nFix: double the \
+         backslash (`\\\\`).";
     InvalidNumber = "syntax/invalid-number", Error,
         "a number literal cannot be represented",
         "A number literal is too large or malformed.\n\nExample: `1e999`.\n\nFix: write a finite \

@@ -35,7 +35,19 @@ impl<'s> Lowerer<'s> {
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.id, self.base + s.start(), self.base + s.end())
+        Span::new(self.id, self.base + s.start(), self.base + code_end(pair))
+    }
+
+    /// Lowers the expression of a clause. `(None, true)`: it had an error, already reported.
+    fn clause_expr(&mut self, pair: &Pair<'_, Rule>) -> (Option<Expr>, bool) {
+        let before = self.diagnostics.len();
+        let e = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::expr)
+            .and_then(|e| self.expr(e));
+        let failed = e.is_none() && self.diagnostics.len() > before;
+        (e, failed)
     }
 
     fn error(&mut self, code: Code, message: impl Into<String>, span: Span, label: &str) {
@@ -291,10 +303,10 @@ impl<'s> Lowerer<'s> {
                     Rule::name => tier = Some(self.ident(&p)),
                     Rule::string => label = Some(self.string(p)),
                     Rule::tier_when => {
-                        condition = p
-                            .into_inner()
-                            .find(|p| p.as_rule() == Rule::expr)
-                            .and_then(|e| self.expr(e));
+                        condition = match self.clause_expr(&p) {
+                            (_, true) => Some(failed_condition(self.span(&p))),
+                            (e, false) => e,
+                        };
                     }
                     _ => {}
                 }
@@ -334,13 +346,20 @@ impl<'s> Lowerer<'s> {
             unit: None,
             span,
         };
+        let mut value_failed = false;
         for p in inner {
             let pspan = self.span(&p);
             let rule = p.as_rule();
-            let expr = || p.clone().into_inner().find(|p| p.as_rule() == Rule::expr);
             match rule {
                 Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
-                    let e = expr().and_then(|e| self.expr(e));
+                    let e = match self.clause_expr(&p) {
+                        (_, true) if rule == Rule::kri_value => {
+                            value_failed = true;
+                            None
+                        }
+                        (_, true) => Some(failed_condition(pspan)),
+                        (e, false) => e,
+                    };
                     let (slot, word) = match rule {
                         Rule::kri_value => (&mut kri.value, "value"),
                         Rule::kri_yellow => (&mut kri.yellow, "yellow"),
@@ -362,7 +381,7 @@ impl<'s> Lowerer<'s> {
                 _ => {}
             }
         }
-        if kri.value.is_none() {
+        if kri.value.is_none() && !value_failed {
             self.error(
                 Code::MissingClause,
                 format!("KRI `{}` has no `value`", kri.name.node),
@@ -486,10 +505,10 @@ impl<'s> Lowerer<'s> {
                 }
                 Rule::c_applies | Rule::c_assert => {
                     let is_assert = p.as_rule() == Rule::c_assert;
-                    let e = p
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::expr)
-                        .and_then(|e| self.expr(e));
+                    let e = match self.clause_expr(&p) {
+                        (_, true) => Some(failed_condition(pspan)),
+                        (e, false) => e,
+                    };
                     let (slot, word) = if is_assert {
                         (&mut c.assert, "assert")
                     } else {
@@ -830,6 +849,44 @@ impl<'s> Lowerer<'s> {
                 );
                 None
             }
+        }
+    }
+}
+
+/// Stands in for a condition whose error is already reported, so that the clause does not also
+/// read as missing (nor a tier rule as `otherwise`). The file has an error: it is never evaluated.
+fn failed_condition(span: Span) -> Expr {
+    Spanned::new(ExprKind::Literal(Literal::Bool(false)), span)
+}
+
+/// Where a pair's last token ends. A pair that ends in an optional or repeated part that did not
+/// match (a type without `?`, a header without `version`) also covers the whitespace and
+/// comments the parser skipped while looking for it; a span should not.
+fn code_end(pair: &Pair<'_, Rule>) -> usize {
+    let span = pair.as_span();
+    let Some(last) = pair.clone().into_inner().last() else {
+        return span.end();
+    };
+    let inner_end = code_end(&last);
+    let gap = span.get_input().get(inner_end..span.end()).unwrap_or("");
+    if is_trivia(gap) {
+        inner_end
+    } else {
+        span.end()
+    }
+}
+
+/// Whether `s` holds only whitespace and `//` comments.
+fn is_trivia(s: &str) -> bool {
+    let mut rest = s;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return true;
+        }
+        match rest.strip_prefix("//") {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, next)| next),
+            None => return false,
         }
     }
 }
