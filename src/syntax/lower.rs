@@ -5,6 +5,8 @@
 //! panicking. Semantic problems visible without context — a clause given twice, a date that does
 //! not exist, an unknown escape — become diagnostics here.
 
+use std::collections::BTreeMap;
+
 use pest::iterators::{Pair, Pairs};
 
 use super::grammar::Rule;
@@ -17,6 +19,8 @@ pub(super) struct Lowerer<'s> {
     id: SourceId,
     base: usize,
     diagnostics: Vec<Diagnostic>,
+    /// Where each comment starts, by where it ends (offsets in the file).
+    comment_ends: BTreeMap<usize, usize>,
 }
 
 impl<'s> Lowerer<'s> {
@@ -26,6 +30,7 @@ impl<'s> Lowerer<'s> {
             id,
             base,
             diagnostics: Vec::new(),
+            comment_ends: BTreeMap::new(),
         }
     }
 
@@ -35,7 +40,32 @@ impl<'s> Lowerer<'s> {
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.id, self.base + s.start(), self.base + code_end(pair))
+        Span::new(
+            self.id,
+            self.base + s.start(),
+            self.base + self.code_end(pair),
+        )
+    }
+
+    /// Where a pair's last token ends. A pair that ends in an optional or repeated part that did
+    /// not match (a type without `?`, a header without `version`) also covers the whitespace and
+    /// comments the parser skipped while looking for it; a span should not.
+    fn code_end(&self, pair: &Pair<'_, Rule>) -> usize {
+        let span = pair.as_span();
+        if matches!(pair.as_rule(), Rule::string_text | Rule::text_body) {
+            return span.end();
+        }
+        let bytes = span.get_input().as_bytes();
+        let mut end = span.end();
+        loop {
+            while end > span.start() && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+                end -= 1;
+            }
+            match self.comment_ends.get(&(self.base + end)) {
+                Some(&start) if start >= self.base + span.start() => end = start - self.base,
+                _ => return end,
+            }
+        }
     }
 
     /// Lowers the expression of a clause. `(None, true)`: it had an error, already reported.
@@ -64,6 +94,10 @@ impl<'s> Lowerer<'s> {
         mut pairs: Pairs<'_, Rule>,
         comments: Vec<Comment>,
     ) -> PolicyFile {
+        self.comment_ends = comments
+            .iter()
+            .map(|c| (c.span.end as usize, c.span.start as usize))
+            .collect();
         let mut items = Vec::new();
         if let Some(file) = pairs.next() {
             for pair in file.into_inner() {
@@ -857,38 +891,6 @@ impl<'s> Lowerer<'s> {
 /// read as missing (nor a tier rule as `otherwise`). The file has an error: it is never evaluated.
 fn failed_condition(span: Span) -> Expr {
     Spanned::new(ExprKind::Literal(Literal::Bool(false)), span)
-}
-
-/// Where a pair's last token ends. A pair that ends in an optional or repeated part that did not
-/// match (a type without `?`, a header without `version`) also covers the whitespace and
-/// comments the parser skipped while looking for it; a span should not.
-fn code_end(pair: &Pair<'_, Rule>) -> usize {
-    let span = pair.as_span();
-    let Some(last) = pair.clone().into_inner().last() else {
-        return span.end();
-    };
-    let inner_end = code_end(&last);
-    let gap = span.get_input().get(inner_end..span.end()).unwrap_or("");
-    if is_trivia(gap) {
-        inner_end
-    } else {
-        span.end()
-    }
-}
-
-/// Whether `s` holds only whitespace and `//` comments.
-fn is_trivia(s: &str) -> bool {
-    let mut rest = s;
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            return true;
-        }
-        match rest.strip_prefix("//") {
-            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, next)| next),
-            None => return false,
-        }
-    }
 }
 
 fn binary_op(s: &str) -> Option<BinaryOp> {
