@@ -108,10 +108,10 @@ codes! {
     TooDeep = "syntax/too-deep", Error,
         "expressions are nested more deeply than the limit",
         "mrm limits how deeply expressions may nest so that every policy is parsed and evaluated \
-         with bounded resources. The limit is 64 levels: a bracket, a call or an `all`/`any` \
-         quantifier counts 8; `not`, unary minus, `count` and each operator of a chain (`a or b or \
-         c`) count 1.\n\nExample: a generated policy with 20 nested parentheses, or 70 comparisons \
-         joined by `or`.\n\nFix: flatten the expression; split it into several controls, write \
+         with bounded resources. The limit is 64 levels; each bracket, call, quantifier, `not` and \
+         unary minus counts one, and so does each operator of a chain (`a or b or c` is two deep).\n\n\
+         Example: a generated policy with 100 nested parentheses, or 70 comparisons joined by \
+         `or`.\n\nFix: flatten the expression; split it into several controls, write \
          `x in [\"a\", \"b\"]` instead of a chain of `==` and `or`, or use `all`/`any` over a list.";
     DuplicateClause = "syntax/duplicate-clause", Error,
         "a block states the same clause twice",

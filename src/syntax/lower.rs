@@ -686,6 +686,7 @@ impl<'s> Lowerer<'s> {
     // ---- expressions ---------------------------------------------------------------------------
 
     pub(super) fn expr(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
+        let pair = operand(pair);
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::expr | Rule::paren => {
@@ -884,6 +885,35 @@ impl<'s> Lowerer<'s> {
                 None
             }
         }
+    }
+}
+
+/// Steps down the precedence ladder (`expr`, `or_expr`, …, `postfix`) and through brackets
+/// without recursing, to the first level that has an operator or is an operand: a bracketed
+/// expression then costs one level of the lowerer's recursion instead of a dozen.
+fn operand(mut pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    loop {
+        let mut inner = pair.clone().into_inner();
+        let next = match pair.as_rule() {
+            Rule::expr
+            | Rule::or_expr
+            | Rule::and_expr
+            | Rule::not_expr
+            | Rule::cmp_expr
+            | Rule::add_expr
+            | Rule::mul_expr
+            | Rule::unary
+            | Rule::postfix => match (inner.next(), inner.next()) {
+                (Some(only), None) => only,
+                _ => return pair,
+            },
+            Rule::paren => match inner.find(|p| p.as_rule() == Rule::expr) {
+                Some(e) => e,
+                None => return pair,
+            },
+            _ => return pair,
+        };
+        pair = next;
     }
 }
 
