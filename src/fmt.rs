@@ -1,19 +1,29 @@
 //! The canonical layout of policy files.
 //!
-//! [`format`] prints a parsed [`PolicyFile`] back as text: two-space indentation, one blank line
-//! between top-level items, the clauses of a control and of a KRI in a fixed order with their
-//! values aligned at a fixed column, tier names padded to the longest, expressions with the fewest
-//! parentheses that keep their meaning, numbers, dates and durations as written (`10_000_000`
-//! stays), strings re-escaped. Blank lines inside a block are kept (several become one).
+//! [`format()`] prints a parsed [`PolicyFile`] back as text: two-space indentation, one blank line
+//! between top-level items, the clauses of a control in one order (`pillar`, `stage`, `tiers`,
+//! `severity`, `maps`, `requires`, `applies`, `evidence`, `assert`, `explain`, `remediate`) with
+//! their values at column 12, a KRI's at column 9, tier names padded when every rule fits on one
+//! line, scope exclusions lined up like a table, numbers, dates and durations as written
+//! (`10_000_000` stays), strings re-escaped, and expressions with the fewest parentheses that keep
+//! their meaning, plus two kept for the reader (the `expr` submodule says which). Blank lines
+//! inside a block are kept (several become one).
+//!
+//! Long clauses break over lines where the author broke them and wherever a line would pass
+//! [`MAX_WIDTH`] columns: expressions before `and`/`or` and after a quantifier's `:`, lists of
+//! mappings, names and evidence after a comma, a tier rule before `when`, a schema record one field
+//! per line. Continuation lines line up under the value they continue.
 //!
 //! Comments are kept. Each comment that stands on its own line goes with the next item, clause,
 //! field or rule and moves with it; a comment after code stays at the end of that line, at the
-//! column where it was written if the code still leaves room. A comment written inside a
-//! multi-line clause moves above the clause.
+//! column where it was written if the code still leaves room, and so do the comment lines lined up
+//! under it. A comment written inside a multi-line clause moves above the clause.
 //!
 //! Formatting never changes meaning: [`format_source`] parses the result again and refuses to
 //! hand it on unless the tree is the same (spans aside). Reading and writing files is the CLI's
 //! job (`mrm fmt`); this module only maps trees to text.
+
+mod expr;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +31,7 @@ use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
 use crate::syntax;
+use expr::{Breaker, quote, template, width};
 
 /// Indentation of one block level.
 const INDENT: usize = 2;
@@ -28,7 +39,8 @@ const INDENT: usize = 2;
 pub const CONTROL_COLUMN: usize = 10;
 /// Where a KRI clause's value starts: after `yellow `.
 pub const KRI_COLUMN: usize = 7;
-/// A schema field whose record type would make its line longer than this gets one line per field.
+/// Lines longer than this are broken where the language allows it; a long string, or a comparison
+/// that cannot be split, may still pass it.
 pub const MAX_WIDTH: usize = 100;
 
 /// What formatting one file came to.
@@ -128,6 +140,7 @@ pub fn format(file: &PolicyFile, sources: &SourceMap) -> String {
     let mut layout = Layout {
         src,
         sources,
+        breaker: Breaker { sources, src },
         comment_ends: file
             .comments
             .iter()
@@ -170,8 +183,8 @@ struct Line {
     text: String,
     /// Comments on their own lines before this one, as indices into `PolicyFile::comments`.
     leading: Vec<usize>,
-    /// The comment ending this line.
-    trailing: Option<usize>,
+    /// The comment ending this line, and the comment lines lined up under it.
+    trailing: Vec<usize>,
     /// A blank line preceded the code in the source.
     blank_before: bool,
 }
@@ -179,6 +192,7 @@ struct Line {
 struct Layout<'a> {
     src: &'a str,
     sources: &'a SourceMap,
+    breaker: Breaker<'a>,
     /// Start of each comment, by its end.
     comment_ends: BTreeMap<usize, usize>,
     lines: Vec<Line>,
@@ -202,7 +216,7 @@ impl Layout<'_> {
             end,
             text,
             leading: Vec::new(),
-            trailing: None,
+            trailing: Vec::new(),
             blank_before: false,
         });
     }
@@ -255,8 +269,15 @@ impl Layout<'_> {
         self.push(Role::Close, 0, (start, end), "}".to_string());
     }
 
-    fn expr(&self, e: &Expr) -> String {
-        expr(e, self.sources)
+    /// An expression whose first character is at column `col`.
+    fn expr(&self, e: &Expr, col: usize) -> String {
+        self.breaker.expr(e, col)
+    }
+
+    /// A comma-separated list at column `col`.
+    fn list<T>(&self, items: &[T], col: usize, item: impl Fn(&T) -> (String, Span)) -> String {
+        let items: Vec<(String, Span)> = items.iter().map(item).collect();
+        self.breaker.list(&items, col)
     }
 
     fn item(&mut self, item: &Item) {
@@ -289,25 +310,23 @@ impl Layout<'_> {
                     t.span.start as usize + "tiers".len(),
                     "tiers".into(),
                 );
-                let width = t
+                let name_width = t
                     .rules
                     .iter()
                     .map(|r| r.tier.node.chars().count())
                     .max()
                     .unwrap_or(0);
+                // One rule a line, names padded so that the rest lines up, unless a rule needs
+                // its `when` on a line of its own: then none is padded.
+                let tabular = t
+                    .rules
+                    .iter()
+                    .all(|r| self.tier_rule(r, name_width).is_some());
                 for r in &t.rules {
-                    let mut text = format!("{:<width$} ", r.tier.node);
-                    if let Some(label) = &r.label {
-                        text.push_str(&quote(&label.node));
-                        text.push(' ');
-                    }
-                    match &r.condition {
-                        Some(c) => {
-                            text.push_str("when ");
-                            text.push_str(&self.expr(c));
-                        }
-                        None => text.push_str("otherwise"),
-                    }
+                    let text = match self.tier_rule(r, if tabular { name_width } else { 0 }) {
+                        Some(text) => text,
+                        None => self.tier_rule_broken(r),
+                    };
                     self.member(range(r.span), text);
                 }
                 self.close(t.span);
@@ -316,11 +335,13 @@ impl Layout<'_> {
                 let head = format!("kri {} {}", k.name.node, quote(&k.title.node));
                 self.open(k.span, k.title.span.end as usize, head);
                 if let Some(v) = &k.value {
-                    self.member(range(v.span), pad("value", KRI_COLUMN) + &self.expr(v));
+                    let value = self.expr(v, INDENT + KRI_COLUMN);
+                    self.member(range(v.span), pad("value", KRI_COLUMN) + &value);
                 }
                 for (word, e) in [("yellow", &k.yellow), ("red", &k.red)] {
                     if let Some(e) = e {
-                        let text = format!("{}when {}", pad(word, KRI_COLUMN), self.expr(e));
+                        let cond = self.expr(e, INDENT + KRI_COLUMN + "when ".len());
+                        let text = format!("{}when {cond}", pad(word, KRI_COLUMN));
                         self.member(range(e.span), text);
                     }
                 }
@@ -333,10 +354,13 @@ impl Layout<'_> {
             Item::Scope(s) => {
                 let head = format!("scope {}", s.framework.node);
                 self.open(s.span, s.framework.span.end as usize, head);
-                for ex in &s.excludes {
+                // The reasons line up, like a table.
+                let clauses: Vec<String> =
+                    s.excludes.iter().map(|e| quote(&e.clause.node)).collect();
+                let column = clauses.iter().map(|c| width(c)).max().unwrap_or(0);
+                for (ex, clause) in s.excludes.iter().zip(clauses) {
                     let text = format!(
-                        "exclude {} because {}",
-                        quote(&ex.clause.node),
+                        "exclude {clause:<column$} because {}",
                         quote(&ex.reason.node)
                     );
                     self.member(range(ex.span), text);
@@ -347,55 +371,90 @@ impl Layout<'_> {
         }
     }
 
+    /// `name "label" when condition` on one line, the name padded to `pad` columns; `None` where
+    /// the author put `when` on its own line or the rule does not fit on one line.
+    fn tier_rule(&self, r: &TierRule, pad: usize) -> Option<String> {
+        let mut text = format!("{:<pad$}", r.tier.node);
+        if let Some(label) = &r.label {
+            text.push(' ');
+            text.push_str(&quote(&label.node));
+        }
+        let Some(c) = &r.condition else {
+            return Some(text + " otherwise");
+        };
+        let before = r.label.as_ref().map_or(r.tier.span.end, |l| l.span.end);
+        if self.breaker.broken(before as usize, c.span.start as usize) {
+            return None;
+        }
+        text.push_str(" when ");
+        let col = INDENT + width(&text);
+        let cond = self.expr(c, col);
+        (!cond.contains('\n') && col + width(&cond) <= MAX_WIDTH).then(|| text + &cond)
+    }
+
+    /// A tier rule with `when` on the next line.
+    fn tier_rule_broken(&self, r: &TierRule) -> String {
+        let mut text = r.tier.node.clone();
+        if let Some(label) = &r.label {
+            text.push(' ');
+            text.push_str(&quote(&label.node));
+        }
+        if let Some(c) = &r.condition {
+            let indent = 2 * INDENT;
+            let cond = self.expr(c, indent + "when ".len());
+            text.push_str(&format!("\n{}when {cond}", " ".repeat(indent)));
+        } else {
+            text.push_str(" otherwise");
+        }
+        text
+    }
+
     fn control(&mut self, c: &Control) {
         let head = format!("control {} {}", c.id.node, quote(&c.title.node));
         self.open(c.span, c.title.span.end as usize, head);
         let clause = |word: &str, value: String| pad(word, CONTROL_COLUMN) + &value;
-        for (word, name) in [("pillar", &c.pillar), ("stage", &c.stage)] {
-            if let Some(n) = name {
+        let col = INDENT + CONTROL_COLUMN;
+        let name = |n: &Ident| (n.node.clone(), n.span);
+        for (word, value) in [("pillar", &c.pillar), ("stage", &c.stage)] {
+            if let Some(n) = value {
                 self.member(range(n.span), clause(word, n.node.clone()));
             }
         }
         if let (Some(first), Some(last)) = (c.tiers.first(), c.tiers.last()) {
-            let names: Vec<&str> = c.tiers.iter().map(|t| t.node.as_str()).collect();
             let r = (first.span.start as usize, last.span.end as usize);
-            self.member(r, clause("tiers", names.join(", ")));
+            self.member(r, clause("tiers", self.list(&c.tiers, col, name)));
         }
         if let Some(s) = &c.severity {
             self.member(range(s.span), clause("severity", s.node.clone()));
         }
         if let (Some(first), Some(last)) = (c.maps.first(), c.maps.last()) {
-            let maps: Vec<String> = c
-                .maps
-                .iter()
-                .map(|m| format!("{} {}", m.framework.node, quote(&m.clause.node)))
-                .collect();
+            let maps = self.list(&c.maps, col, |m| {
+                (
+                    format!("{} {}", m.framework.node, quote(&m.clause.node)),
+                    m.span,
+                )
+            });
             let r = (first.span.start as usize, last.span.end as usize);
-            self.member(r, clause("maps", maps.join(", ")));
+            self.member(r, clause("maps", maps));
         }
         if let (Some(first), Some(last)) = (c.requires.first(), c.requires.last()) {
-            let names: Vec<&str> = c.requires.iter().map(|t| t.node.as_str()).collect();
             let r = (first.span.start as usize, last.span.end as usize);
-            self.member(r, clause("requires", names.join(", ")));
-        }
-        if let (Some(first), Some(last)) = (c.evidence.first(), c.evidence.last()) {
-            let items: Vec<String> = c
-                .evidence
-                .iter()
-                .map(|e| match e {
-                    Evidence::File(path) => quote(&path.node),
-                    Evidence::Field(path) => self.expr(path),
-                })
-                .collect();
-            let r = (first.span().start as usize, last.span().end as usize);
-            self.member(r, clause("evidence", items.join(", ")));
+            self.member(r, clause("requires", self.list(&c.requires, col, name)));
         }
         if let Some(e) = &c.applies {
-            let text = clause("applies", format!("when {}", self.expr(e)));
+            let text = clause("applies", format!("when {}", self.expr(e, col + 5)));
             self.member(range(e.span), text);
         }
+        if let (Some(first), Some(last)) = (c.evidence.first(), c.evidence.last()) {
+            let items = self.list(&c.evidence, col, |e| match e {
+                Evidence::File(path) => (quote(&path.node), path.span),
+                Evidence::Field(path) => (expr::flat(path, self.sources), path.span),
+            });
+            let r = (first.span().start as usize, last.span().end as usize);
+            self.member(r, clause("evidence", items));
+        }
         if let Some(e) = &c.assert {
-            let text = clause("assert", self.expr(e));
+            let text = clause("assert", self.expr(e, col));
             self.member(range(e.span), text);
         }
         if let Some(t) = &c.explain {
@@ -424,12 +483,7 @@ impl Layout<'_> {
             self.member(r, format!("metadata \"\"\"{}\"\"\"", m.node));
         }
         if let Some(d) = &t.as_of {
-            let written = self.sources.snippet(d.span);
-            let text = if written.parse::<jiff::civil::Date>().ok() == Some(d.node) {
-                written.to_string()
-            } else {
-                d.node.to_string()
-            };
+            let text = expr::date(d.node, self.sources.snippet(d.span));
             self.member(range(d.span), format!("as_of {text}"));
         }
         for e in &t.expects {
@@ -501,24 +555,40 @@ fn attach(lines: &mut [Line], comments: &[Comment], src: &str) {
             prev_end = line.end;
         }
     }
+    // The line whose trailing comment the last comment ended, and that comment's column.
+    let mut trailing_run: Option<(usize, usize)> = None;
+    let mut prev_comment_end = 0;
     for (ci, c) in comments.iter().enumerate() {
         let pos = c.span.start as usize;
         let after = order.partition_point(|&i| lines.get(i).is_some_and(|l| l.end <= pos));
+        let run = trailing_run.take();
         if c.trailing
-            && let Some(prev) = after.checked_sub(1).and_then(|k| order.get(k))
-            && let Some(line) = lines.get_mut(*prev)
-            && line.trailing.is_none()
+            && let Some(&prev) = after.checked_sub(1).and_then(|k| order.get(k))
+            && let Some(line) = lines.get_mut(prev)
+            && line.trailing.is_empty()
             && src
                 .get(line.end..pos)
                 .is_some_and(|gap| !gap.contains('\n'))
         {
-            line.trailing = Some(ci);
-            continue;
+            line.trailing.push(ci);
+            trailing_run = Some((prev, column(src, pos)));
+        } else if let Some((line_index, col)) = run
+            && column(src, pos) == col
+            && src
+                .get(prev_comment_end..pos)
+                .is_some_and(|gap| gap.trim().is_empty() && gap.matches('\n').count() == 1)
+            && let Some(line) = lines.get_mut(line_index)
+        {
+            // A comment lined up under a trailing comment continues it.
+            line.trailing.push(ci);
+            trailing_run = Some((line_index, col));
+        } else {
+            let next = order.get(after).or(order.last()).copied();
+            if let Some(line) = next.and_then(|i| lines.get_mut(i)) {
+                line.leading.push(ci);
+            }
         }
-        let next = order.get(after).or(order.last()).copied();
-        if let Some(line) = next.and_then(|i| lines.get_mut(i)) {
-            line.leading.push(ci);
-        }
+        prev_comment_end = c.span.end as usize;
     }
 }
 
@@ -548,16 +618,20 @@ impl Printer {
         self.after_open = false;
     }
 
-    fn line(&mut self, indent: usize, text: &str, trailing: Option<(&Comment, usize)>) {
+    /// A line of code, then its trailing comment at the column it was written at (or one space
+    /// after the code, if that is further right) and the comment lines that continue it.
+    fn line(&mut self, indent: usize, text: &str, trailing: &[&Comment], written_at: usize) {
         self.indent(indent);
         self.out.push_str(text);
-        if let Some((comment, written_at)) = trailing {
-            let width = match text.rfind('\n') {
-                Some(i) => text.get(i + 1..).map_or(0, |s| s.chars().count()),
-                None => indent + text.chars().count(),
-            };
-            let at = written_at.max(width + 1);
-            self.indent(at - width);
+        let code_end = expr::end_column(text, indent);
+        let at = written_at.max(code_end + 1);
+        for (i, comment) in trailing.iter().enumerate() {
+            if i == 0 {
+                self.indent(at - code_end);
+            } else {
+                self.out.push('\n');
+                self.indent(at);
+            }
             self.out.push_str(&comment.text);
         }
         self.out.push('\n');
@@ -570,9 +644,12 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
         out: String::new(),
         after_open: false,
     };
-    let trailing = |ci: Option<usize>| {
-        ci.and_then(|i| comments.get(i))
-            .map(|c| (c, column(src, c.span.start as usize)))
+    let trailing = |indices: &[usize]| {
+        let found: Vec<&Comment> = indices.iter().filter_map(|&i| comments.get(i)).collect();
+        let at = found
+            .first()
+            .map_or(0, |c| column(src, c.span.start as usize));
+        (found, at)
     };
     let mut items = 0;
     let mut i = 0;
@@ -598,7 +675,10 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
         }
         match line.role {
             Role::End => {}
-            Role::Close => p.line(0, &line.text, trailing(line.trailing)),
+            Role::Close => {
+                let (comments, at) = trailing(&line.trailing);
+                p.line(0, &line.text, &comments, at);
+            }
             Role::Item | Role::Member => {
                 let blank = if first {
                     forced || (line.role == Role::Member && line.blank_before)
@@ -611,14 +691,16 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
                 // An empty block with nothing inside to keep prints as `name {}`.
                 let next = lines.get(i);
                 let empty = line.text.ends_with('{')
-                    && line.trailing.is_none()
+                    && line.trailing.is_empty()
                     && next.is_some_and(|n| n.role == Role::Close && n.leading.is_empty());
                 if let (true, Some(close)) = (empty, next) {
                     let text = format!("{}}}", line.text);
-                    p.line(line.indent, &text, trailing(close.trailing));
+                    let (comments, at) = trailing(&close.trailing);
+                    p.line(line.indent, &text, &comments, at);
                     i += 1;
                 } else {
-                    p.line(line.indent, &line.text, trailing(line.trailing));
+                    let (comments, at) = trailing(&line.trailing);
+                    p.line(line.indent, &line.text, &comments, at);
                 }
             }
         }
@@ -701,237 +783,6 @@ fn type_fit(t: &TypeExpr, indent: usize, used: usize) -> String {
     s
 }
 
-// ---- strings -------------------------------------------------------------------------------
-
-/// A string literal: quoted, with `"`, `\` and control characters escaped.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    escape_into(&mut out, s, false);
-    out.push('"');
-    out
-}
-
-fn escape_into(out: &mut String, s: &str, braces: bool) {
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '{' if braces => out.push_str("\\{"),
-            '}' if braces => out.push_str("\\}"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-}
-
-/// An `explain` text. It is printed as written: its `raw` form keeps the placeholders' source
-/// text, which re-printing the expressions could change. Without a usable source it is rebuilt.
-fn template(t: &Template, sources: &SourceMap) -> String {
-    let written = sources.snippet(t.raw.span);
-    if written.len() >= 2 && written.starts_with('"') && written.ends_with('"') {
-        return written.to_string();
-    }
-    let mut out = String::from("\"");
-    for part in &t.parts {
-        match part {
-            TemplatePart::Text(s) => escape_into(&mut out, s, true),
-            TemplatePart::Expr(e) => {
-                out.push('{');
-                out.push_str(&expr(e, sources));
-                out.push('}');
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-// ---- expressions ---------------------------------------------------------------------------
-
-/// Binding strength of `not`, between `and` and the comparisons.
-const PREC_NOT: u8 = 3;
-/// Operands of a comparison bind at least as tightly as `+`: comparisons do not chain.
-const PREC_ADD: u8 = 5;
-/// Unary minus.
-const PREC_NEG: u8 = 7;
-/// Literals, paths, calls, lists, quantifiers, `.field` and `[index]`.
-const PREC_ATOM: u8 = 8;
-
-fn precedence(e: &Expr) -> u8 {
-    match &e.node {
-        ExprKind::Binary(op, ..) => op.precedence(),
-        ExprKind::Unary(UnaryOp::Not, _) => PREC_NOT,
-        ExprKind::Unary(UnaryOp::Neg, _) => PREC_NEG,
-        ExprKind::Literal(_)
-        | ExprKind::Path(_)
-        | ExprKind::Field(..)
-        | ExprKind::Index(..)
-        | ExprKind::List(_)
-        | ExprKind::Call(_)
-        | ExprKind::Quantifier(_) => PREC_ATOM,
-    }
-}
-
-/// Prints an expression with the fewest parentheses that parse back to the same tree.
-pub fn expr(e: &Expr, sources: &SourceMap) -> String {
-    let mut out = String::new();
-    write_expr(&mut out, e, 0, true, sources);
-    out
-}
-
-/// Writes `e` where the grammar wants something binding at least as tightly as `min`. `tail` says
-/// whether `e` ends its bracket or clause: `all x in xs: body` takes everything after the `:`, so
-/// a quantifier anywhere else needs parentheses.
-fn write_expr(out: &mut String, e: &Expr, min: u8, tail: bool, sources: &SourceMap) {
-    let open_ended = matches!(&e.node, ExprKind::Quantifier(q) if q.kind != QuantifierKind::Count);
-    if precedence(e) < min || (open_ended && !tail) {
-        out.push('(');
-        write_expr(out, e, 0, true, sources);
-        out.push(')');
-        return;
-    }
-    match &e.node {
-        ExprKind::Literal(l) => literal(out, l, e.span, sources),
-        ExprKind::Path(segments) => out.push_str(&join_path(segments)),
-        ExprKind::Field(base, name) => {
-            // `(a.b).c` is a field of a value, `a.b.c` a longer path: keep the brackets.
-            if matches!(base.node, ExprKind::Path(_)) {
-                out.push('(');
-                write_expr(out, base, 0, true, sources);
-                out.push(')');
-            } else {
-                write_expr(out, base, PREC_ATOM, false, sources);
-            }
-            out.push('.');
-            out.push_str(&name.node);
-        }
-        ExprKind::Index(base, index) => {
-            write_expr(out, base, PREC_ATOM, false, sources);
-            out.push('[');
-            write_expr(out, index, 0, true, sources);
-            out.push(']');
-        }
-        ExprKind::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(out, item, 0, true, sources);
-            }
-            out.push(']');
-        }
-        ExprKind::Unary(UnaryOp::Not, operand) => {
-            out.push_str("not ");
-            write_expr(out, operand, PREC_NOT, tail, sources);
-        }
-        ExprKind::Unary(UnaryOp::Neg, operand) => {
-            out.push('-');
-            write_expr(out, operand, PREC_NEG, tail, sources);
-        }
-        ExprKind::Binary(op, lhs, rhs) => {
-            let p = op.precedence();
-            // Left-associative: a right operand of the same strength needs brackets.
-            let (left, right) = if op.is_comparison() {
-                (PREC_ADD, PREC_ADD)
-            } else {
-                (p, p + 1)
-            };
-            write_expr(out, lhs, left, false, sources);
-            out.push(' ');
-            out.push_str(op.as_str());
-            out.push(' ');
-            write_expr(out, rhs, right, tail, sources);
-        }
-        ExprKind::Call(call) => {
-            out.push_str(&call.name.node);
-            out.push('(');
-            for (i, arg) in call.args.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_expr(out, arg, 0, true, sources);
-            }
-            out.push(')');
-        }
-        ExprKind::Quantifier(q) => {
-            let count = q.kind == QuantifierKind::Count;
-            out.push_str(q.kind.as_str());
-            out.push(if count { '(' } else { ' ' });
-            out.push_str(&q.var.node);
-            out.push_str(" in ");
-            write_expr(out, &q.list, PREC_ADD, false, sources);
-            out.push_str(": ");
-            write_expr(out, &q.body, 0, tail || count, sources);
-            if count {
-                out.push(')');
-            }
-        }
-    }
-}
-
-fn literal(out: &mut String, l: &Literal, span: Span, sources: &SourceMap) {
-    let written = sources.snippet(span);
-    match l {
-        Literal::Number(n) => {
-            if number_as_written(written, *n) {
-                out.push_str(written);
-            } else if n.is_finite() {
-                out.push_str(&n.to_string());
-            } else {
-                out.push('0');
-            }
-        }
-        Literal::String(s) => out.push_str(&quote(s)),
-        Literal::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Literal::Date(d) => {
-            if written.len() == 10 && written.parse::<jiff::civil::Date>().ok() == Some(*d) {
-                out.push_str(written);
-            } else {
-                out.push_str(&d.to_string());
-            }
-        }
-        Literal::Duration(days) => {
-            if duration_as_written(written, *days) {
-                out.push_str(written);
-            } else {
-                out.push_str(&format!("{days}d"));
-            }
-        }
-        Literal::None => out.push_str("none"),
-    }
-}
-
-/// Whether `written` is a number literal (`10_000_000`, `0.25`, `1e-3`) with value `n`.
-fn number_as_written(written: &str, n: f64) -> bool {
-    written.starts_with(|c: char| c.is_ascii_digit())
-        && written
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | 'e' | 'E' | '+' | '-'))
-        && written.replace('_', "").parse::<f64>().ok() == Some(n)
-}
-
-/// Whether `written` is a duration literal (`365d`, `2w`) of `days` days.
-fn duration_as_written(written: &str, days: i64) -> bool {
-    let (digits, unit) = written.split_at(written.len().saturating_sub(1));
-    let factor = match unit {
-        "d" => 1,
-        "w" => 7,
-        _ => return false,
-    };
-    !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && digits
-            .parse::<i64>()
-            .ok()
-            .and_then(|n| n.checked_mul(factor))
-            == Some(days)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -952,14 +803,16 @@ mod tests {
         let Some(Item::Control(c)) = file.items.first() else {
             panic!("no control");
         };
-        expr(c.assert.as_ref().expect("assert"), &sources)
+        expr::flat(c.assert.as_ref().expect("assert"), &sources)
     }
 
     #[test]
     fn parentheses_are_kept_only_where_needed() {
         for (input, expected) in [
             ("((a or b)) and c", "(a or b) and c"),
-            ("a or (b and c)", "a or b and c"),
+            // An `and` inside an `or` keeps its brackets for the reader.
+            ("a or (b and c)", "a or (b and c)"),
+            ("a and b or c", "(a and b) or c"),
             ("(a or b) or c", "a or b or c"),
             ("a or (b or c)", "a or (b or c)"),
             ("a - (b - c)", "a - (b - c)"),
@@ -970,12 +823,16 @@ mod tests {
             ("- a.b", "-a.b"),
             ("not (a and b)", "not (a and b)"),
             ("(not a) == b", "(not a) == b"),
-            ("not (a == b)", "not a == b"),
+            // So does a comparison under `not`.
+            ("not (a == b)", "not (a == b)"),
+            ("not x in xs", "not (x in xs)"),
+            ("not f(a)", "not f(a)"),
+            ("not not a", "not not a"),
             ("(a == b) == c", "(a == b) == c"),
             ("a  not   in  [1,2]", "a not in [1, 2]"),
             ("(all x in xs: x > 1) and b", "(all x in xs: x > 1) and b"),
             ("b and (all x in xs: x > 1)", "b and all x in xs: x > 1"),
-            ("(b and all x in xs: x) or c", "b and (all x in xs: x) or c"),
+            ("(b and all x in xs: x) or c", "(b and all x in xs: x) or c"),
             ("count(x in (xs): x)", "count(x in xs: x)"),
             ("all x in (a or b): x", "all x in (a or b): x"),
             ("(a.b).c", "(a.b).c"),
