@@ -127,6 +127,14 @@ impl Program {
     }
 }
 
+/// Names every control and KRI expression may read besides metadata: `tier`, the model's tier.
+/// (Tier rules cannot read it: they decide it.)
+pub const TIER_VARIABLE: &str = "tier";
+
+fn tier_env() -> Vec<(String, Ty)> {
+    vec![(TIER_VARIABLE.to_string(), Ty::String)]
+}
+
 /// The checker's result.
 #[derive(Debug)]
 pub struct Checked {
@@ -536,7 +544,7 @@ impl Checker<'_> {
                 match e {
                     Evidence::File(path) => self.evidence_path(path),
                     Evidence::Field(expr) => {
-                        let t = self.expr(expr, &mut Vec::new(), &mut Vec::new());
+                        let t = self.expr(expr, &mut tier_env(), &mut Vec::new());
                         if !t.is(&Ty::String) && !matches!(t, Ty::List(_)) {
                             self.type_error(
                                 expr.span,
@@ -547,12 +555,12 @@ impl Checker<'_> {
                 }
             }
             if let Some(applies) = &ast.applies {
-                let t = self.expr(applies, &mut Vec::new(), &mut Vec::new());
+                let t = self.expr(applies, &mut tier_env(), &mut Vec::new());
                 self.expect_bool(&t, applies.span, "`applies when`");
             }
-            let mut witnesses = Vec::new();
+            let mut witnesses = tier_env();
             if let Some(assert) = &ast.assert {
-                let t = self.expr(assert, &mut Vec::new(), &mut witnesses);
+                let t = self.expr(assert, &mut tier_env(), &mut witnesses);
                 self.expect_bool(&t, assert.span, "`assert`");
             }
             if let Some(explain) = &ast.explain {
@@ -625,11 +633,12 @@ impl Checker<'_> {
         let kris = self.program.kris.clone();
         for k in &kris {
             let vt = match &k.value {
-                Some(v) => self.expr(v, &mut Vec::new(), &mut Vec::new()),
+                Some(v) => self.expr(v, &mut tier_env(), &mut Vec::new()),
                 None => Ty::Any,
             };
             for threshold in [&k.yellow, &k.red].into_iter().flatten() {
-                let mut env = vec![("value".to_string(), vt.clone())];
+                let mut env = tier_env();
+                env.push(("value".to_string(), vt.clone()));
                 let t = self.expr(threshold, &mut env, &mut Vec::new());
                 self.expect_bool(&t, threshold.span, "a KRI threshold");
             }

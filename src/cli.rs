@@ -7,7 +7,18 @@
 mod check;
 mod explain;
 mod fmt;
+pub mod frameworks;
+pub mod init;
+pub mod inventory;
 mod lint;
+mod pack;
+mod test;
+mod trend;
+mod verify;
+mod why;
+
+pub use pack::PackArgs;
+pub use verify::VerifyArgs;
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -45,8 +56,24 @@ pub enum Command {
     Check(CheckArgs),
     /// Check policy files for errors without evaluating any model
     Lint(LintArgs),
+    /// The model inventory: owner, validator, tier, lifecycle, last validation, open gaps
+    Inventory(InventoryArgs),
+    /// Explain one control's outcome for one model
+    Why(WhyArgs),
+    /// Run the `test` blocks of the policies and report coverage
+    Test(TestArgs),
+    /// List frameworks, show clauses, coverage of the policies, crosswalks
+    Frameworks(FrameworksArgs),
+    /// Start a model repository: mrm.toml, waivers.toml and a model.toml template
+    Init(InitArgs),
+    /// Gap counts per framework over the first-parent git history
+    Trend(TrendArgs),
     /// Explain a diagnostic code: what it means, an example, how to fix it
     Explain(ExplainArgs),
+    /// Evaluate a repository and write a deterministic evidence pack (.tar.gz)
+    Pack(PackArgs),
+    /// Check a pack against its manifest, and optionally its results against a repository
+    Verify(VerifyArgs),
     /// Rewrite policy files in the canonical layout (`--check`: show the diff, write nothing)
     Fmt(FmtArgs),
 }
@@ -164,6 +191,16 @@ pub struct CheckArgs {
     /// Only blocking gaps and the summary
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Pre-merge check: compare with this revision (policies, configuration and waivers are read
+    /// from it) and fail only on blocking gaps that are new in head
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// The revision to check against --base
+    #[arg(long, value_name = "REV", requires = "base", default_value = "HEAD")]
+    pub head: String,
+    /// With --base: fail on any blocking gap at head, not only on new ones
+    #[arg(long, requires = "base")]
+    pub strict: bool,
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename), or to `out`.
@@ -192,6 +229,119 @@ pub fn write_output(
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InventoryFormat {
+    #[default]
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub common: RepoArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: InventoryFormat,
+    /// Write to a file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// Model id
+    pub model: String,
+    /// Control id
+    pub control: String,
+    #[command(flatten)]
+    pub common: RepoArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Policy files or directories (default: `policies/` if present, else the embedded library)
+    pub paths: Vec<PathBuf>,
+    /// Fail unless this percentage of controls has a passing and a failing fixture
+    #[arg(long, value_name = "PERCENT")]
+    pub min_coverage: Option<f64>,
+    /// Only run tests whose name contains this text
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Evaluation date for tests without `as_of` (default today)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct FrameworksArgs {
+    #[command(subcommand)]
+    pub command: Option<FrameworksCommand>,
+    /// Policy files or directories to measure coverage of (default: the embedded library)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCommand {
+    /// List the frameworks (the default)
+    List,
+    /// Show a framework's clause tree, or one clause and the controls mapping to it
+    Show { id: String, clause: Option<String> },
+    /// Which coverage-target clauses are mapped, declared out of scope, or neither
+    Coverage {
+        /// Only this framework
+        #[arg(long)]
+        framework: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: DiagFormat,
+        /// Exit 1 when a clause is neither mapped nor out of scope
+        #[arg(long)]
+        strict: bool,
+    },
+    /// How two frameworks meet through shared controls and published crosswalks
+    Crosswalk { from: String, to: String },
+}
+
+/// Output formats of `trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TrendFormat {
+    /// A table: one row per commit, one column per framework
+    #[default]
+    Text,
+    /// The trend data, versioned (`schema_version`)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// The model repository (a directory inside a git clone)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Commits on or after this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", value_parser = parse_date, conflicts_with = "commits")]
+    pub since: Option<jiff::civil::Date>,
+    /// The last N commits (default 10)
+    #[arg(long, value_name = "N")]
+    pub commits: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TrendFormat,
+    /// Write the result to a file instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to initialise
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// A diagnostic code such as `check/unknown-control`; omit to list every code
@@ -204,7 +354,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
@@ -217,7 +368,15 @@ where
     let result = match cli.command {
         Command::Check(a) => check::run(&a, out, err),
         Command::Lint(a) => lint::run(&a, out, err),
+        Command::Inventory(a) => inventory::run(&a, out, err),
+        Command::Why(a) => why::run(&a, out, err),
+        Command::Test(a) => test::run(&a, out, err),
+        Command::Frameworks(a) => frameworks::run(&a, out, err),
+        Command::Init(a) => init::run(&a, out, err),
+        Command::Trend(a) => trend::run(&a, out, err),
         Command::Explain(a) => explain::run(&a, out, err),
+        Command::Pack(a) => pack::run(&a, &args, out, err),
+        Command::Verify(a) => verify::run(&a, out, err),
         Command::Fmt(a) => fmt::run(&a, out, err),
     };
     match result {

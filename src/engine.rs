@@ -135,6 +135,20 @@ pub fn load_policies(req: &Request, config: &Config, repo_root: &Path) -> Policy
     set
 }
 
+/// Runs a check on a working directory, showing a spinner on standard error while it works when
+/// `progress` is set (the CLI sets it when standard error is a terminal).
+pub fn run_with_progress(req: &Request, progress: bool) -> Result<Run, Failure> {
+    if !progress {
+        return run(req);
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("checking {}", req.repo.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let result = run(req);
+    spinner.finish_and_clear();
+    result
+}
+
 /// Runs a check on a working directory.
 pub fn run(req: &Request) -> Result<Run, Failure> {
     let tree = WorkTree::new(&req.repo).map_err(|e| Failure {
@@ -147,6 +161,8 @@ pub fn run(req: &Request) -> Result<Run, Failure> {
         ],
         sources: SourceMap::new(),
     })?;
+    // History is evidence for the `git.*` builtins when the directory is inside a clone.
+    let tree = crate::git::WithHistory::discover(tree, &req.repo);
     let mut repo_sources = SourceMap::new();
     let (config, waivers) = read_repo_files(&tree, &mut repo_sources).map_err(|d| Failure {
         diagnostics: d,
@@ -239,6 +255,9 @@ pub fn run_tree(
     let models = repo::load_all(tree, &found, program);
     for m in &models {
         if let Some(src) = &m.source {
+            sources.add(src.clone());
+        }
+        for src in &m.extra_sources {
             sources.add(src.clone());
         }
     }

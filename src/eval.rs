@@ -119,7 +119,7 @@ struct Binding<'m> {
 pub struct Evaluator<'a> {
     inputs: &'a Inputs<'a>,
     sources: &'a SourceMap,
-    cx: CallContext,
+    cx: CallContext<'a>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -129,6 +129,8 @@ impl<'a> Evaluator<'a> {
             sources,
             cx: CallContext {
                 as_of: inputs.options.as_of,
+                history: inputs.tree.history(),
+                dir: "",
             },
         }
     }
@@ -229,7 +231,11 @@ impl<'a> Evaluator<'a> {
                     }
                     args.push(v.into_owned());
                 }
-                (b.eval)(&self.cx, &args)
+                let cx = CallContext {
+                    dir: &model.dir,
+                    ..self.cx
+                };
+                (b.eval)(&cx, &args)
                     .map(Cow::Owned)
                     .map_err(|m| EvalError::new(format!("`{}`: {m}", self.text(e))))
             }
@@ -354,6 +360,22 @@ impl<'a> Evaluator<'a> {
                 )),
                 _ => None,
             },
+            _ => None,
+        }
+    }
+
+    /// The first metadata path read anywhere inside `e` (for locating computed values).
+    fn first_origin(&self, e: &Expr, env: &[Binding<'_>]) -> Option<String> {
+        if let Some(o) = self.origin(e, env) {
+            return Some(o);
+        }
+        match &e.node {
+            ExprKind::Call(c) => c.args.iter().find_map(|a| self.first_origin(a, env)),
+            ExprKind::Unary(_, x) => self.first_origin(x, env),
+            ExprKind::Binary(_, a, b) => self
+                .first_origin(a, env)
+                .or_else(|| self.first_origin(b, env)),
+            ExprKind::Field(b, _) | ExprKind::Index(b, _) => self.first_origin(b, env),
             _ => None,
         }
     }
@@ -499,12 +521,9 @@ impl<'a> Evaluator<'a> {
                             .map(Value::Date)
                             .map_err(|_| EvalError::new("date out of range"))?
                     }
-                    (BinaryOp::Sub, Value::Date(a), Value::Date(b)) => Value::Duration(
-                        b.until(*a)
-                            .ok()
-                            .and_then(|s| s.total(jiff::Unit::Day).ok())
-                            .map_or(0, |d| d as i64),
-                    ),
+                    (BinaryOp::Sub, Value::Date(a), Value::Date(b)) => {
+                        Value::Duration(builtins::days_between(*b, *a))
+                    }
                     _ => return Err(mismatch()),
                 };
                 if let Value::Number(n) = v
@@ -544,7 +563,15 @@ impl<'a> Evaluator<'a> {
             return;
         }
         match &e.node {
-            ExprKind::Binary(BinaryOp::And, l, r) | ExprKind::Binary(BinaryOp::Or, l, r) => {
+            // `and` stops at its first false operand, so only that one is the reason.
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                if let Ok(false) = self.holds(l, model, env) {
+                    self.why(l, model, env, out);
+                } else if let Ok(false) = self.holds(r, model, env) {
+                    self.why(r, model, env, out);
+                }
+            }
+            ExprKind::Binary(BinaryOp::Or, l, r) => {
                 for side in [l, r] {
                     if let Ok(false) = self.holds(side, model, env) {
                         self.why(side, model, env, out);
@@ -576,20 +603,26 @@ impl<'a> Evaluator<'a> {
                             format!("`{p}` = {}, expected {expected}", show_value(&rv)),
                         )
                     }
-                    (None, None) => (
-                        None,
-                        lv.clone().into_owned(),
-                        Some(format!("{} {}", op.as_str(), show_value(&rv))),
-                        format!(
-                            "`{}` is false ({} {} {})",
-                            self.text(e),
-                            show_value(&lv),
-                            op.as_str(),
-                            show_value(&rv)
-                        ),
-                    ),
+                    (None, None) => {
+                        // A computed value such as `days_since(validation.date)`: name the
+                        // expression and point at the metadata it reads.
+                        let expected = format!("{} {}", op.as_str(), show(&rv, r, self));
+                        (
+                            None,
+                            lv.clone().into_owned(),
+                            Some(expected.clone()),
+                            format!(
+                                "`{}` = {}, expected {expected}",
+                                self.text(l),
+                                show_value(&lv)
+                            ),
+                        )
+                    }
                 };
-                let location = path.as_ref().map(|p| model.locate(p));
+                let location = path
+                    .as_ref()
+                    .or(self.first_origin(l, env).as_ref())
+                    .map(|p| model.locate(p));
                 out.push((
                     env.clone(),
                     Witness {
@@ -744,10 +777,10 @@ impl<'a> Evaluator<'a> {
         None
     }
 
-    fn kris(&self, model: &Model) -> Vec<KriOutcome> {
+    fn kris<'m>(&self, model: &'m Model, tier: &'m Value) -> Vec<KriOutcome> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
-            let mut env = Vec::new();
+            let mut env = vec![tier_binding(tier)];
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -770,7 +803,7 @@ impl<'a> Evaluator<'a> {
                     env.push(Binding {
                         name: "value".to_string(),
                         value: Cow::Owned(v),
-                        origin: self.origin(value_expr, &[]),
+                        origin: self.origin(value_expr, &env),
                     });
                     let red = k.red.as_ref().map(|e| self.holds(e, model, &mut env));
                     let yellow = k.yellow.as_ref().map(|e| self.holds(e, model, &mut env));
@@ -825,31 +858,23 @@ impl<'a> Evaluator<'a> {
             evidence: Vec::new(),
             remediation: c.ast.remediate.as_ref().map(|r| r.node.clone()),
             location: None,
+            notes: Vec::new(),
         }
     }
 
     /// Evaluates one control whose prerequisites are decided.
-    fn control(
+    fn control<'m>(
         &self,
         c: &ControlDef,
-        model: &Model,
+        model: &'m Model,
+        tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(c, Status::Pass);
-        // Prerequisites first.
-        for p in program.graph.prerequisites(index) {
-            let Some(po) = done.get(&p) else { continue };
-            if po.status.is_gap() {
-                out.status = Status::Blocked;
-                out.blocked_by.push(po.id.clone());
-                out.blocked_by.extend(po.blocked_by.iter().cloned());
-                out.location = po.location.clone();
-                return out;
-            }
-        }
-        let mut env: Vec<Binding<'_>> = Vec::new();
+        let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
+        // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
                 Ok(true) => {}
@@ -865,6 +890,17 @@ impl<'a> Evaluator<'a> {
                     out.location = Some(model.locate_nearest(""));
                     return out;
                 }
+            }
+        }
+        // Then prerequisites.
+        for p in program.graph.prerequisites(index) {
+            let Some(po) = done.get(&p) else { continue };
+            if po.status.is_gap() {
+                out.status = Status::Blocked;
+                out.blocked_by.push(po.id.clone());
+                out.blocked_by.extend(po.blocked_by.iter().cloned());
+                out.location = po.location.clone();
+                return out;
             }
         }
         // The assertion.
@@ -1037,6 +1073,7 @@ impl<'a> Evaluator<'a> {
             return outcome;
         }
         let tier = self.tier(model, &mut diagnostics);
+        let tier_value = Value::String(tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default());
         let mut done: BTreeMap<usize, ControlOutcome> = BTreeMap::new();
         if let Some(t) = &tier
             && let Some(order) = program.graph.order.get(&t.tier)
@@ -1045,7 +1082,7 @@ impl<'a> Evaluator<'a> {
                 let Some(c) = program.controls.get(i) else {
                     continue;
                 };
-                let mut o = self.control(c, model, &done, i);
+                let mut o = self.control(c, model, &tier_value, &done, i);
                 self.apply_waiver(&mut o, model);
                 done.insert(i, o);
             }
@@ -1069,7 +1106,7 @@ impl<'a> Evaluator<'a> {
         }
         outcome.blocking = controls.iter().filter(|c| c.blocking).count();
         outcome.controls = controls;
-        outcome.kris = self.kris(model);
+        outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
@@ -1089,9 +1126,15 @@ impl<'a> Evaluator<'a> {
             return;
         };
         if w.expires < self.inputs.options.as_of {
+            o.notes
+                .push(format!("waiver {} expired on {}", w.ticket, w.expires));
             return;
         }
         if approver_conflict(w, model) {
+            o.notes.push(format!(
+                "waiver {} rejected: approver `{}` owns or develops this model",
+                w.ticket, w.approver
+            ));
             return;
         }
         o.status = Status::Waived;
@@ -1101,6 +1144,14 @@ impl<'a> Evaluator<'a> {
             expires: w.expires.to_string(),
             justification: w.justification.clone(),
         });
+    }
+}
+
+fn tier_binding(tier: &Value) -> Binding<'_> {
+    Binding {
+        name: crate::check::TIER_VARIABLE.to_string(),
+        value: Cow::Borrowed(tier),
+        origin: None,
     }
 }
 

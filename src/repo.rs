@@ -1,12 +1,15 @@
 //! Model repositories: finding models, reading their metadata, and reading evidence safely.
 //!
 //! A repository is any directory (or, through `git`, a tree at a revision): every folder holding a
-//! `model.toml` (or a `model.json` / `model.yaml` twin) is one model. This module discovers model
-//! folders, loads each metadata file into a [`Value`] with the byte span of every field (so
-//! diagnostics and findings can cite `model.toml:14:1`), checks it against the policy schema, and
-//! answers whether an evidence path exists without ever reading outside the repository. A broken
-//! model file yields diagnostics for that model only.
+//! `model.toml` (or a `model.json` / `model.yaml` twin) is one model, and so is a folder with only
+//! an MLflow `MLmodel`, a `model_card.json` or a Hugging Face model-card `README.md` (see
+//! `adapters`, which also reads those files and tool reports beside `model.toml`). This module
+//! discovers model folders, loads each metadata file into a [`Value`] with the byte span of every
+//! field (so diagnostics and findings can cite `model.toml:14:1`), checks it against the policy
+//! schema, and answers whether an evidence path exists without ever reading outside the
+//! repository. A broken model file yields diagnostics for that model only.
 
+mod adapters;
 mod load;
 
 use std::collections::BTreeMap;
@@ -20,10 +23,19 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Location, SourceFile};
 use crate::value::Value;
 
+pub use adapters::{
+    ADAPTERS, Adapter, NAMESPACES as ADAPTER_NAMESPACES, is_primary_name, makes_model,
+};
 pub use load::{conform, model_from_text, parse_metadata};
 
 /// Metadata file names, in order of precedence.
 pub const METADATA_FILES: [&str; 4] = ["model.toml", "model.json", "model.yaml", "model.yml"];
+
+/// Whether a file name is one discovery looks at: a metadata file, or an adapter file that can
+/// make its folder a model (`MLmodel`, `model_card.json`, `README.md`).
+pub fn is_model_file(name: &str) -> bool {
+    METADATA_FILES.contains(&name) || adapters::is_primary_name(name)
+}
 
 /// Default limit on one metadata file's size.
 pub const MAX_METADATA_SIZE: usize = 4 << 20;
@@ -39,7 +51,7 @@ pub enum EvidenceState {
 
 /// Read access to a repository's files by repository-relative, `/`-separated paths.
 pub trait Tree: Sync {
-    /// Every file path in the repository whose name is a metadata file name, sorted.
+    /// Every file path in the repository whose name passes [`is_model_file`], sorted.
     fn metadata_files(&self) -> io::Result<Vec<String>>;
     /// Reads a file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
@@ -47,6 +59,10 @@ pub trait Tree: Sync {
     fn evidence(&self, path: &str) -> EvidenceState;
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
+    /// The commit history behind the tree, for the `git.*` builtins; `None` outside git.
+    fn history(&self) -> Option<&dyn crate::git::History> {
+        None
+    }
 }
 
 /// Whether a relative path stays inside its root lexically: no `..`, no root, no prefix.
@@ -115,7 +131,7 @@ impl Tree for WorkTree {
                 continue;
             }
             let name = entry.file_name().to_string_lossy();
-            if METADATA_FILES.contains(&name.as_ref())
+            if is_model_file(name.as_ref())
                 && let Ok(rel) = entry.path().strip_prefix(&self.root)
             {
                 out.push(rel.to_string_lossy().replace('\\', "/"));
@@ -179,6 +195,11 @@ pub struct Model {
     pub locations: BTreeMap<String, (usize, usize)>,
     /// The metadata text, for locating fields and rendering diagnostics.
     pub source: Option<SourceFile>,
+    /// Files read by adapters besides `file` (model cards, `MLmodel`, tool reports), including
+    /// ones that failed to parse, so their diagnostics render with their text.
+    pub extra_sources: Vec<SourceFile>,
+    /// For fields read from one of `extra_sources`, its index there.
+    pub field_sources: BTreeMap<String, usize>,
     pub diagnostics: Vec<Diagnostic>,
     /// False when the metadata could not be parsed at all: the model is reported, not evaluated.
     pub parsed: bool,
@@ -187,7 +208,11 @@ pub struct Model {
 impl Model {
     /// Where a field was read from; the file itself when unknown.
     pub fn locate(&self, path: &str) -> Location {
-        match (&self.source, self.locations.get(path)) {
+        let source = match self.field_sources.get(path) {
+            Some(&i) => self.extra_sources.get(i),
+            None => self.source.as_ref(),
+        };
+        match (source, self.locations.get(path)) {
             (Some(src), Some(&(s, e))) => src.locate(s, e),
             _ => Location::file(self.file.clone()),
         }
@@ -233,7 +258,26 @@ pub fn discover(tree: &dyn Tree) -> io::Result<(Vec<Found>, Vec<Diagnostic>)> {
     }
     let mut models = Vec::new();
     let mut diagnostics = Vec::new();
-    for (dir, mut files) in by_dir {
+    for (dir, files) in by_dir {
+        // Adapter files make a model only where there is no metadata file.
+        let (mut files, adapter_files): (Vec<String>, Vec<String>) = files
+            .into_iter()
+            .partition(|f| METADATA_FILES.contains(&f.rsplit('/').next().unwrap_or("")));
+        if files.is_empty() {
+            let primary = adapters::ADAPTERS
+                .iter()
+                .filter(|a| a.primary)
+                .filter_map(|a| {
+                    adapter_files
+                        .iter()
+                        .find(|f| f.rsplit('/').next() == Some(a.file))
+                })
+                .find(|f| adapters::makes_model(tree, f));
+            if let Some(f) = primary {
+                models.push((dir, f.clone()));
+            }
+            continue;
+        }
         files.sort_by_key(|f| {
             let name = f.rsplit('/').next().unwrap_or("");
             METADATA_FILES

@@ -7,15 +7,21 @@
 use jiff::civil::Date;
 
 use crate::check::types::Ty;
+use crate::git::History;
 use crate::value::Value;
 
 /// What a builtin may see besides its arguments.
-pub struct CallContext {
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
     pub as_of: Date,
+    /// The repository's commit history, when it has one (`git.*` builtins).
+    pub history: Option<&'a dyn History>,
+    /// The folder of the model being evaluated, repository-relative (`""` at the root).
+    pub dir: &'a str,
 }
 
 pub type CheckFn = fn(&[Ty]) -> Result<Ty, String>;
-pub type EvalFn = fn(&CallContext, &[Value]) -> Result<Value, String>;
+pub type EvalFn = fn(&CallContext<'_>, &[Value]) -> Result<Value, String>;
 
 /// One builtin: its name, its arity, how to type-check a call, and how to run it.
 pub struct Builtin {
@@ -177,7 +183,7 @@ pub const BUILTINS: &[Builtin] = &[
         name: "psi",
         signature: "psi(expected: list<number>, actual: list<number>) -> number",
         summary: "population stability index of two binned distributions (counts or shares; \
-                  empty bins floored at 0.0001)",
+                  each bin's share floored at 0.0001)",
         min_args: 2,
         max_args: 2,
         check: |args| {
@@ -196,6 +202,107 @@ pub const BUILTINS: &[Builtin] = &[
             psi(&e, &a)
         },
     },
+    // ---- Fairness metrics from recorded counts (see `metrics`) --------------------------------
+    // Fairlearn convention: a list of per-group records, the spread between groups.
+    Builtin {
+        name: "demographic_parity_difference",
+        signature: "demographic_parity_difference(groups: list<{ group, selected, total }>) -> number",
+        summary: "Fairlearn: largest selection rate minus smallest over the groups, in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::SELECTION_FIELDS),
+        eval: |_, args| finite(metrics::demographic_parity_difference(args.first())?),
+    },
+    Builtin {
+        name: "demographic_parity_ratio",
+        signature: "demographic_parity_ratio(groups: list<{ group, selected, total }>) -> number",
+        summary: "Fairlearn: smallest selection rate over largest (the disparate impact ratio of \
+                  the worst-off group), in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::SELECTION_FIELDS),
+        eval: |_, args| finite(metrics::demographic_parity_ratio(args.first())?),
+    },
+    Builtin {
+        name: "true_positive_rate_difference",
+        signature: "true_positive_rate_difference(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: largest true positive rate minus smallest over the groups (what \
+                  Fairlearn also calls equal_opportunity_difference)",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::true_positive_rate_difference(args.first())?),
+    },
+    Builtin {
+        name: "equalized_odds_difference",
+        signature: "equalized_odds_difference(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: the larger of the true and false positive rate spreads over the \
+                  groups, in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::equalized_odds_difference(args.first())?),
+    },
+    Builtin {
+        name: "equalized_odds_ratio",
+        signature: "equalized_odds_ratio(groups: list<{ group, tp, fp, tn, fn }>) -> number",
+        summary: "Fairlearn: the smaller of the true and false positive rate ratios (smallest \
+                  over largest), in [0, 1]",
+        min_args: 1,
+        max_args: 1,
+        check: |args| group_list(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::equalized_odds_ratio(args.first())?),
+    },
+    // AIF360 convention: the unprivileged group compared with the privileged group.
+    Builtin {
+        name: "statistical_parity_difference",
+        signature: "statistical_parity_difference(selected_unprivileged, total_unprivileged, selected_privileged, total_privileged) -> number",
+        summary: "AIF360: selection rate of the unprivileged group minus that of the privileged \
+                  group (negative: the unprivileged group is selected less often)",
+        min_args: 4,
+        max_args: 4,
+        check: |args| {
+            expect(
+                args,
+                &[Ty::Number, Ty::Number, Ty::Number, Ty::Number],
+                Ty::Number,
+            )
+        },
+        eval: |_, args| {
+            finite(metrics::statistical_parity_difference(
+                num_arg(args, 0)?,
+                num_arg(args, 1)?,
+                num_arg(args, 2)?,
+                num_arg(args, 3)?,
+            )?)
+        },
+    },
+    Builtin {
+        name: "equal_opportunity_difference",
+        signature: "equal_opportunity_difference(unprivileged: { tp, fn }, privileged: { tp, fn }) -> number",
+        summary: "AIF360: true positive rate of the unprivileged group minus that of the \
+                  privileged group",
+        min_args: 2,
+        max_args: 2,
+        check: |args| group_pair(args, &["tp", "fn"]),
+        eval: |_, args| {
+            finite(metrics::equal_opportunity_difference(
+                args.first(),
+                args.get(1),
+            )?)
+        },
+    },
+    Builtin {
+        name: "average_odds_difference",
+        signature: "average_odds_difference(unprivileged: { tp, fp, tn, fn }, privileged: { tp, fp, tn, fn }) -> number",
+        summary: "AIF360: mean of the false and true positive rate differences, unprivileged \
+                  minus privileged",
+        min_args: 2,
+        max_args: 2,
+        check: |args| group_pair(args, metrics::CONFUSION_FIELDS),
+        eval: |_, args| finite(metrics::average_odds_difference(args.first(), args.get(1))?),
+    },
+    // ---- end of fairness metrics ------------------------------------------------------------
     Builtin {
         name: "disparate_impact",
         signature: "disparate_impact(selected_unprivileged, total_unprivileged, selected_privileged, total_privileged) -> number",
@@ -227,7 +334,116 @@ pub const BUILTINS: &[Builtin] = &[
             finite((su / tu) / rp)
         },
     },
+    Builtin {
+        name: "git.available",
+        signature: "git.available() -> bool",
+        summary: "whether commit history is available (the repository is the root of a git \
+                  clone with commits); use it in `applies when` for history controls",
+        min_args: 0,
+        max_args: 0,
+        check: |_| Ok(Ty::Bool),
+        eval: |cx, _| {
+            Ok(Value::Bool(
+                cx.history.is_some_and(|h| h.last_change(".").is_ok()),
+            ))
+        },
+    },
+    Builtin {
+        name: "git.last_change",
+        signature: "git.last_change(path: string) -> date",
+        summary: "date (UTC) of the last commit that changed the path, relative to the model \
+                  folder (`.` is the folder itself); needs git history",
+        min_args: 1,
+        max_args: 1,
+        check: |args| expect(args, &[Ty::String], Ty::Date),
+        eval: |cx, args| {
+            let (history, path) = history_path(cx, args, 0)?;
+            let time = last_change(history, &path)?;
+            crate::git::date_of(time)
+                .map(Value::Date)
+                .ok_or_else(|| "the commit date is out of range".to_string())
+        },
+    },
+    Builtin {
+        name: "git.authors_since",
+        signature: "git.authors_since(path: string, since: date, until: date?) -> list<string>",
+        summary: "author emails of the commits that changed the path (relative to the model \
+                  folder) on or after `since` and, when given, before `until`; merges excluded",
+        min_args: 2,
+        max_args: 3,
+        check: |args| {
+            expect(
+                args,
+                &[Ty::String, Ty::Date, Ty::Date],
+                Ty::List(Box::new(Ty::String)),
+            )
+        },
+        eval: |cx, args| {
+            let (history, path) = history_path(cx, args, 0)?;
+            let since = crate::git::start_of(date_arg(args, 1)?);
+            let until = match args.get(2) {
+                Some(_) => Some(crate::git::start_of(date_arg(args, 2)?)),
+                None => None,
+            };
+            let authors = history.authors_between(&path, since, until)?;
+            Ok(Value::List(
+                authors.into_iter().map(Value::String).collect(),
+            ))
+        },
+    },
+    Builtin {
+        name: "git.changed_after",
+        signature: "git.changed_after(a: string, b: string) -> bool",
+        summary: "whether the last commit that changed `a` is later than the last commit that \
+                  changed `b` (paths relative to the model folder); false when `a` never changed",
+        min_args: 2,
+        max_args: 2,
+        check: |args| expect(args, &[Ty::String, Ty::String], Ty::Bool),
+        eval: |cx, args| {
+            let (history, a) = history_path(cx, args, 0)?;
+            let (_, b) = history_path(cx, args, 1)?;
+            let tb = last_change(history, &b)?;
+            let ta = history.last_change(&a)?;
+            Ok(Value::Bool(ta.is_some_and(|ta| ta > tb)))
+        },
+    },
 ];
+
+/// The history and the repository-relative path named by argument `i` of a `git.*` builtin.
+/// Paths are relative to the model folder and must stay inside it, so that a model's history
+/// results depend only on its own files.
+fn history_path<'a>(
+    cx: &CallContext<'a>,
+    args: &[Value],
+    i: usize,
+) -> Result<(&'a dyn History, String), String> {
+    let rel = str_arg(args, i)?;
+    let history = cx.history.ok_or_else(|| {
+        "history is not available: the repository is not a git repository".to_string()
+    })?;
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    if rel.starts_with('/') || rel.contains('\\') || parts.contains(&"..") {
+        return Err(format!("`{rel}` leaves the model folder"));
+    }
+    let mut path = cx.dir.trim_end_matches('/').to_string();
+    for p in parts {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(p);
+    }
+    Ok((history, path))
+}
+
+fn last_change(history: &dyn History, path: &str) -> Result<i64, String> {
+    history.last_change(path)?.ok_or_else(|| {
+        let shown = if path.is_empty() { "." } else { path };
+        format!("no commit changes `{shown}` (is it committed?)")
+    })
+}
 
 /// Finds a builtin by (dotted) name.
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
@@ -243,11 +459,10 @@ fn expect(args: &[Ty], params: &[Ty], result: Ty) -> Result<Ty, String> {
     Ok(result)
 }
 
-fn days_between(from: Date, to: Date) -> i64 {
-    from.until(to)
-        .ok()
-        .and_then(|span| span.total(jiff::Unit::Day).ok())
-        .map_or(0, |d| d as i64)
+/// Whole days from `from` to `to` (negative when `to` is earlier).
+pub fn days_between(from: Date, to: Date) -> i64 {
+    from.until((jiff::Unit::Day, to))
+        .map_or(0, |span| i64::from(span.get_days()))
 }
 
 fn date_arg(args: &[Value], i: usize) -> Result<Date, String> {
@@ -308,7 +523,23 @@ fn finite(x: f64) -> Result<Value, String> {
     }
 }
 
-/// Floor for empty bins in [`psi`].
+mod metrics;
+
+/// Type check of a metric over a list of per-group records.
+fn group_list(args: &[Ty], fields: &[&str]) -> Result<Ty, String> {
+    metrics::check_group_list(args.first(), fields)?;
+    Ok(Ty::Number)
+}
+
+/// Type check of an AIF360-style metric over an unprivileged and a privileged record.
+fn group_pair(args: &[Ty], fields: &[&str]) -> Result<Ty, String> {
+    for (i, t) in args.iter().enumerate() {
+        metrics::check_record(t, fields).map_err(|m| format!("argument {}: {m}", i + 1))?;
+    }
+    Ok(Ty::Number)
+}
+
+/// Floor for empty bins in [`psi`], applied to each bin's share after normalising.
 pub const PSI_EPSILON: f64 = 1e-4;
 
 /// Population stability index: Σ (aᵢ − eᵢ) · ln(aᵢ / eᵢ) over bin shares, with empty bins floored
@@ -351,6 +582,13 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len());
+    }
+
+    #[test]
+    fn days_between_counts_calendar_days() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(days_between(d("2024-01-15"), d("2026-11-27")), 1047);
+        assert_eq!(days_between(d("2026-11-27"), d("2026-11-20")), -7);
     }
 
     #[test]

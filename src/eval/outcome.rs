@@ -98,6 +98,9 @@ pub struct ControlOutcome {
     /// Where to look: the first witness's field, else the metadata file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// Further facts, e.g. a waiver that exists but was rejected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A KRI's level.

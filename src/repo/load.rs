@@ -12,7 +12,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{Location, SourceFile};
 use crate::value::{self, Value};
 
-type Locations = BTreeMap<String, (usize, usize)>;
+pub(super) type Locations = BTreeMap<String, (usize, usize)>;
 
 pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) -> Model {
     let folder_name = dir.rsplit('/').next().unwrap_or(dir).to_string();
@@ -27,6 +27,8 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
         value: Value::Map(BTreeMap::new()),
         locations: BTreeMap::new(),
         source: None,
+        extra_sources: Vec::new(),
+        field_sources: BTreeMap::new(),
         diagnostics: Vec::new(),
         parsed: false,
     };
@@ -80,7 +82,7 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
         model.source = Some(source);
         return model;
     }
-    match parse_metadata(&source) {
+    match super::adapters::parse_primary(&source).unwrap_or_else(|| parse_metadata(&source)) {
         Ok((value, locations)) => {
             model.value = value;
             model.locations = locations;
@@ -93,12 +95,14 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
         }
     }
     model.source = Some(source);
+    super::adapters::attach(tree, &mut model);
     if let Some(id) = model.value.path("model.id").and_then(Value::as_str)
         && !id.is_empty()
     {
         model.id = id.to_string();
     }
     conform(&mut model, program);
+    super::adapters::annotate(&mut model);
     model
 }
 
@@ -106,52 +110,83 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
 pub fn parse_metadata(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
     let name = &*source.name;
     if name.ends_with(".json") {
-        let json: serde_json::Value = serde_json::from_str(&source.text).map_err(|e| {
-            let (line, col) = (e.line(), e.column());
-            let offset = offset_of(source, line, col);
-            Diagnostic::new(
-                Code::ModelParse,
-                format!("invalid JSON: {}", strip_position(&e.to_string())),
-            )
-            .at(source.locate(offset, offset), "here")
-        })?;
-        let value = value::from_json(&json);
-        let mut locations = Locations::new();
-        locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Json);
-        Ok((value, locations))
+        parse_json(source)
     } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        let json: serde_json::Value = serde_saphyr::from_str(&source.text).map_err(|e| {
+        parse_yaml(source)
+    } else {
+        parse_toml(source)
+    }
+}
+
+/// Parses JSON; keys are located by searching the text.
+pub(super) fn parse_json(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
+    let json: serde_json::Value = serde_json::from_str(&source.text).map_err(|e| {
+        let (line, col) = (e.line(), e.column());
+        let offset = offset_of(source, line, col);
+        Diagnostic::new(
+            Code::ModelParse,
+            format!("invalid JSON: {}", strip_position(&e.to_string())),
+        )
+        .at(source.locate(offset, offset), "here")
+    })?;
+    let value = value::from_json(&json);
+    let mut locations = Locations::new();
+    locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Json);
+    Ok((value, locations))
+}
+
+/// Parses YAML; keys are located by searching the text.
+pub(super) fn parse_yaml(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
+    // YAML 1.2 booleans only: `y`, `no`, `on` stay strings (model ids, country codes).
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    let json: serde_json::Value = serde_saphyr::from_str_with_options(&source.text, options)
+        .map_err(|e| {
             let msg = e.to_string();
             let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
             let offset = offset_of(source, line, col);
             Diagnostic::new(
                 Code::ModelParse,
-                format!("invalid YAML: {}", msg.lines().next().unwrap_or("").trim()),
+                format!("invalid YAML: {}", yaml_message(&msg)),
             )
             .at(source.locate(offset, offset), "here")
         })?;
-        let value = value::from_json(&json);
-        let mut locations = Locations::new();
-        locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Yaml);
-        Ok((value, locations))
-    } else {
-        let table = DeTable::parse(&source.text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let msg = e.message().trim().trim_end_matches('.').to_string();
-            Diagnostic::new(Code::ModelParse, format!("invalid TOML: {msg}"))
-                .at(source.locate(span.start, span.end), "here")
-                .help("check the TOML syntax at this line (quotes, brackets, `=` between key and value)")
-        })?;
-        let mut locations = Locations::new();
-        let value = from_de_table(table.get_ref(), "", &mut locations);
-        Ok((value, locations))
-    }
+    let value = value::from_json(&json);
+    let mut locations = Locations::new();
+    locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Yaml);
+    Ok((value, locations))
+}
+
+fn parse_toml(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
+    let table = DeTable::parse(&source.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let msg = e.message().trim().trim_end_matches('.').to_string();
+        Diagnostic::new(Code::ModelParse, format!("invalid TOML: {msg}"))
+            .at(source.locate(span.start, span.end), "here")
+            .help(
+                "check the TOML syntax at this line (quotes, brackets, `=` between key and value)",
+            )
+    })?;
+    let mut locations = Locations::new();
+    let value = from_de_table(table.get_ref(), "", &mut locations);
+    Ok((value, locations))
 }
 
 fn strip_position(msg: &str) -> String {
     match msg.find(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
         None => msg.to_string(),
+    }
+}
+
+/// The parser's first line without its `error: line N column M:` prefix (the label has the
+/// position).
+fn yaml_message(msg: &str) -> String {
+    let first = msg.lines().next().unwrap_or("").trim();
+    let rest = first.strip_prefix("error:").unwrap_or(first).trim_start();
+    match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((position, tail)) if position.contains("column") => tail.trim().to_string(),
+        _ => rest.to_string(),
     }
 }
 
@@ -278,10 +313,20 @@ fn locate_by_search(
             }
         }
         Value::List(items) => {
+            // Each item is searched for after the text the previous item's keys were found in.
+            let mut cursor = from;
             for (i, item) in items.iter().enumerate() {
                 let path = format!("{prefix}[{i}]");
-                locations.insert(path.clone(), (from, from));
-                locate_by_search(source, item, &path, from, locations, style);
+                locations.insert(path.clone(), (cursor, cursor));
+                let mut inner = Locations::new();
+                locate_by_search(source, item, &path, cursor, &mut inner, style);
+                cursor = inner
+                    .values()
+                    .map(|&(_, e)| e)
+                    .max()
+                    .unwrap_or(cursor)
+                    .max(cursor);
+                locations.extend(inner);
             }
         }
         _ => {}
@@ -408,8 +453,12 @@ pub fn model_from_text(name: &str, dir: &str, text: &str, program: &Program) -> 
         fn metadata_files(&self) -> std::io::Result<Vec<String>> {
             Ok(vec![self.0.to_string()])
         }
-        fn read(&self, _: &str) -> std::io::Result<Vec<u8>> {
-            Ok(self.1.as_bytes().to_vec())
+        fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+            if path == self.0 {
+                Ok(self.1.as_bytes().to_vec())
+            } else {
+                Err(std::io::ErrorKind::NotFound.into())
+            }
         }
         fn evidence(&self, _: &str) -> super::EvidenceState {
             super::EvidenceState::Missing

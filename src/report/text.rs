@@ -184,6 +184,9 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
             w.approver, w.ticket, w.expires, w.justification
         )?;
     }
+    for n in &c.notes {
+        writeln!(out, "      note: {n}")?;
+    }
     if c.status == Status::Upcoming {
         writeln!(out, "      not yet in force at this date")?;
     }

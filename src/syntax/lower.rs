@@ -38,6 +38,8 @@ impl<'s> Lowerer<'s> {
         self.diagnostics
     }
 
+    /// The span of a pair without the whitespace and comments pest's implicit skipping may
+    /// leave at its end.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(

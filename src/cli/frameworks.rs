@@ -1,0 +1,387 @@
+//! `mrm frameworks`: the catalogs, and how the policies cover them.
+//!
+//! - `mrm frameworks` lists the frameworks;
+//! - `mrm frameworks show ID [CLAUSE]` prints a framework's clause tree, or one clause with the
+//!   controls that map to it;
+//! - `mrm frameworks coverage` shows, per framework, which coverage-target clauses are mapped by at
+//!   least one control, which are declared out of scope (with the reason), and which are neither;
+//! - `mrm frameworks crosswalk A B` shows how two frameworks meet through shared controls and
+//!   through the published crosswalks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{DiagFormat, EXIT_ERROR, EXIT_GAPS, EXIT_OK, FrameworksArgs, FrameworksCommand};
+use crate::check::Program;
+use crate::diagnostic::{did_you_mean, render};
+use crate::framework::{Catalogs, Framework};
+use crate::library::{self, PolicySource};
+
+/// Coverage of one framework's target clauses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub framework: String,
+    pub targets: usize,
+    /// Clause → controls mapping it (directly or through a descendant clause).
+    pub mapped: BTreeMap<String, Vec<String>>,
+    /// Clause → reason.
+    pub out_of_scope: BTreeMap<String, String>,
+    pub neither: Vec<String>,
+}
+
+/// Computes coverage of every framework's `coverage_target` clauses by a program.
+pub fn coverage(catalogs: &Catalogs, program: &Program) -> Vec<Coverage> {
+    let mut out = Vec::new();
+    for fw in catalogs.frameworks.values() {
+        let mut direct: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for c in &program.controls {
+            for m in c.ast.maps.iter().filter(|m| m.framework.node == fw.meta.id) {
+                direct
+                    .entry(m.clause.node.as_str())
+                    .or_default()
+                    .insert(c.id());
+                // A mapping to a sub-clause also covers its ancestors.
+                for a in fw.ancestors(&m.clause.node) {
+                    direct.entry(a.id.as_str()).or_default().insert(c.id());
+                }
+            }
+        }
+        let excluded: BTreeMap<&str, &str> = program
+            .scopes
+            .iter()
+            .filter(|s| s.framework == fw.meta.id)
+            .map(|s| (s.clause.as_str(), s.reason.as_str()))
+            .collect();
+        let mut cov = Coverage {
+            framework: fw.meta.id.clone(),
+            targets: 0,
+            mapped: BTreeMap::new(),
+            out_of_scope: BTreeMap::new(),
+            neither: Vec::new(),
+        };
+        for clause in fw.clauses.iter().filter(|c| c.coverage_target) {
+            cov.targets += 1;
+            if let Some(ctrls) = direct.get(clause.id.as_str()) {
+                cov.mapped.insert(
+                    clause.id.clone(),
+                    ctrls.iter().map(|s| s.to_string()).collect(),
+                );
+                continue;
+            }
+            // Excluded directly or through an excluded ancestor.
+            let reason = excluded.get(clause.id.as_str()).copied().or_else(|| {
+                fw.ancestors(&clause.id)
+                    .iter()
+                    .find_map(|a| excluded.get(a.id.as_str()).copied())
+            });
+            match reason {
+                Some(r) => {
+                    cov.out_of_scope.insert(clause.id.clone(), r.to_string());
+                }
+                None => cov.neither.push(clause.id.clone()),
+            }
+        }
+        out.push(cov);
+    }
+    out
+}
+
+pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let (catalogs, cat_diags) = Catalogs::embedded();
+    let sources: Vec<PolicySource> = if args.policy.is_empty() {
+        vec![PolicySource::Embedded]
+    } else {
+        args.policy
+            .iter()
+            .cloned()
+            .map(PolicySource::Path)
+            .collect()
+    };
+    let mut set = library::load(&sources, catalogs);
+    set.diagnostics.extend(cat_diags);
+    if set.has_errors() {
+        write!(
+            err,
+            "{}",
+            render::text_all(&set.all_diagnostics(), &set.sources, false)
+        )?;
+        return Ok(EXIT_ERROR);
+    }
+    let catalogs = &set.catalogs;
+    let program = &set.checked.program;
+    let find = |id: &str, err: &mut dyn Write| -> io::Result<Option<&Framework>> {
+        match catalogs.get(id) {
+            Some(f) => Ok(Some(f)),
+            None => {
+                write!(err, "error: unknown framework `{id}`")?;
+                match did_you_mean(id, catalogs.ids()) {
+                    Some(h) => writeln!(err, "\nhelp: {h}")?,
+                    None => writeln!(
+                        err,
+                        "\nhelp: known frameworks: {}",
+                        catalogs.ids().collect::<Vec<_>>().join(", ")
+                    )?,
+                }
+                Ok(None)
+            }
+        }
+    };
+    match &args.command {
+        None | Some(FrameworksCommand::List) => {
+            writeln!(
+                out,
+                "{:<12} {:<20} {:<11} {:>8} {:>8}  effective",
+                "id", "name", "status", "clauses", "targets"
+            )?;
+            for fw in catalogs.frameworks.values() {
+                writeln!(
+                    out,
+                    "{:<12} {:<20} {:<11} {:>8} {:>8}  {}{}",
+                    fw.meta.id,
+                    fw.meta.name,
+                    fw.meta.status,
+                    fw.clauses.len(),
+                    fw.clauses.iter().filter(|c| c.coverage_target).count(),
+                    fw.meta.effective,
+                    fw.meta
+                        .superseded_by
+                        .as_ref()
+                        .map(|s| format!(
+                            " (superseded by {s}{})",
+                            fw.meta
+                                .superseded_on
+                                .map(|d| format!(" on {d}"))
+                                .unwrap_or_default()
+                        ))
+                        .unwrap_or_default()
+                )?;
+            }
+            Ok(EXIT_OK)
+        }
+        Some(FrameworksCommand::Show { id, clause }) => {
+            let Some(fw) = find(id, err)? else {
+                return Ok(EXIT_ERROR);
+            };
+            match clause {
+                None => {
+                    writeln!(out, "{} — {}", fw.meta.name, fw.meta.title)?;
+                    writeln!(
+                        out,
+                        "version: {}\nsource: {}\nstatus: {}\n",
+                        fw.meta.version, fw.meta.source, fw.meta.status
+                    )?;
+                    writeln!(
+                        out,
+                        "(* marks clauses a complete policy library must cover)\n"
+                    )?;
+                    print_tree(fw, None, 0, out)?;
+                    Ok(EXIT_OK)
+                }
+                Some(cid) => {
+                    let Some(c) = fw.clause(cid) else {
+                        write!(err, "error: `{cid}` is not a clause of `{id}`")?;
+                        if let Some(h) = did_you_mean(cid, fw.clause_ids()) {
+                            write!(err, "\nhelp: {h}")?;
+                        }
+                        writeln!(err)?;
+                        return Ok(EXIT_ERROR);
+                    };
+                    writeln!(out, "{} {} — {}", fw.meta.name, c.id, c.title)?;
+                    writeln!(out, "kind: {} ({})", c.kind, c.title_kind)?;
+                    if let Some(p) = &c.parent {
+                        writeln!(out, "parent: {p}")?;
+                    }
+                    writeln!(out, "applies from: {}", fw.applies_from(&c.id))?;
+                    writeln!(out, "verified: {} ({})", c.verified, c.basis)?;
+                    if let Some(n) = &c.notes {
+                        writeln!(out, "notes: {n}")?;
+                    }
+                    let controls: Vec<String> = program
+                        .controls
+                        .iter()
+                        .filter(|ctl| {
+                            ctl.ast.maps.iter().any(|m| {
+                                m.framework.node == fw.meta.id
+                                    && (m.clause.node == c.id
+                                        || fw
+                                            .ancestors(&m.clause.node)
+                                            .iter()
+                                            .any(|a| a.id == c.id))
+                            })
+                        })
+                        .map(|ctl| format!("{} {}", ctl.id(), ctl.ast.title.node))
+                        .collect();
+                    writeln!(
+                        out,
+                        "controls mapping to it: {}",
+                        if controls.is_empty() {
+                            "none".to_string()
+                        } else {
+                            String::new()
+                        }
+                    )?;
+                    for c in controls {
+                        writeln!(out, "  {c}")?;
+                    }
+                    Ok(EXIT_OK)
+                }
+            }
+        }
+        Some(FrameworksCommand::Coverage {
+            framework,
+            format,
+            strict,
+        }) => {
+            let mut cov = coverage(catalogs, program);
+            if let Some(f) = framework {
+                if find(f, err)?.is_none() {
+                    return Ok(EXIT_ERROR);
+                }
+                cov.retain(|c| &c.framework == f);
+            }
+            match format {
+                DiagFormat::Json => {
+                    serde_json::to_writer_pretty(&mut *out, &cov).map_err(io::Error::other)?;
+                    writeln!(out)?;
+                }
+                DiagFormat::Text => {
+                    writeln!(
+                        out,
+                        "{:<12} {:>8} {:>8} {:>13} {:>8}",
+                        "framework", "targets", "mapped", "out of scope", "neither"
+                    )?;
+                    for c in &cov {
+                        writeln!(
+                            out,
+                            "{:<12} {:>8} {:>8} {:>13} {:>8}",
+                            c.framework,
+                            c.targets,
+                            c.mapped.len(),
+                            c.out_of_scope.len(),
+                            c.neither.len()
+                        )?;
+                    }
+                    for c in &cov {
+                        if !c.out_of_scope.is_empty() {
+                            writeln!(out, "\n{} — declared out of scope:", c.framework)?;
+                            for (k, r) in &c.out_of_scope {
+                                writeln!(out, "  {k}: {r}")?;
+                            }
+                        }
+                        if !c.neither.is_empty() {
+                            writeln!(out, "\n{} — neither mapped nor out of scope:", c.framework)?;
+                            for k in &c.neither {
+                                let title = catalogs
+                                    .get(&c.framework)
+                                    .and_then(|f| f.clause(k))
+                                    .map(|x| x.title.as_str())
+                                    .unwrap_or("");
+                                writeln!(out, "  {k}  {title}")?;
+                            }
+                        }
+                    }
+                }
+            }
+            let gaps = cov.iter().any(|c| !c.neither.is_empty());
+            Ok(if *strict && gaps { EXIT_GAPS } else { EXIT_OK })
+        }
+        Some(FrameworksCommand::Crosswalk { from, to }) => {
+            let (Some(a), Some(b)) = (find(from, err)?, find(to, err)?) else {
+                return Ok(EXIT_ERROR);
+            };
+            writeln!(
+                out,
+                "{} ↔ {} through shared controls:",
+                a.meta.name, b.meta.name
+            )?;
+            let mut pairs: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+            for c in &program.controls {
+                let xs: Vec<&str> = c
+                    .ast
+                    .maps
+                    .iter()
+                    .filter(|m| m.framework.node == a.meta.id)
+                    .map(|m| m.clause.node.as_str())
+                    .collect();
+                let ys: Vec<&str> = c
+                    .ast
+                    .maps
+                    .iter()
+                    .filter(|m| m.framework.node == b.meta.id)
+                    .map(|m| m.clause.node.as_str())
+                    .collect();
+                for x in &xs {
+                    for y in &ys {
+                        pairs
+                            .entry(((*x).to_string(), (*y).to_string()))
+                            .or_default()
+                            .insert(c.id().to_string());
+                    }
+                }
+            }
+            if pairs.is_empty() {
+                writeln!(out, "  (no control maps to both)")?;
+            }
+            for ((x, y), ctrls) in &pairs {
+                writeln!(
+                    out,
+                    "  {x:<16} ↔ {y:<16} via {}",
+                    ctrls.iter().cloned().collect::<Vec<_>>().join(", ")
+                )?;
+            }
+            let published: Vec<_> = catalogs
+                .crosswalks
+                .iter()
+                .filter(|cw| {
+                    (cw.from_framework == a.meta.id && cw.to_framework == b.meta.id)
+                        || (cw.from_framework == b.meta.id && cw.to_framework == a.meta.id)
+                })
+                .collect();
+            for cw in published {
+                writeln!(out, "\npublished crosswalk: {} ({})", cw.title, cw.provider)?;
+                for m in catalogs.mappings.iter().filter(|m| m.crosswalk == cw.id) {
+                    writeln!(
+                        out,
+                        "  {:<16} → {}{}",
+                        m.from,
+                        if m.to.is_empty() {
+                            "(no counterpart)".to_string()
+                        } else {
+                            m.to.join(", ")
+                        },
+                        m.relation
+                            .as_ref()
+                            .map(|r| format!("  [{r}]"))
+                            .unwrap_or_default()
+                    )?;
+                }
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn print_tree(
+    fw: &Framework,
+    parent: Option<&str>,
+    depth: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if depth > 16 {
+        return Ok(());
+    }
+    for c in fw.children(parent) {
+        writeln!(
+            out,
+            "{}{}{}  {}",
+            "  ".repeat(depth),
+            if c.coverage_target { "* " } else { "" },
+            c.id,
+            c.title
+        )?;
+        print_tree(fw, Some(&c.id), depth + 1, out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! `mrm pack [REPO] --out FILE.tar.gz`: evaluate a repository and write an evidence pack.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_ERROR, EXIT_OK, RepoArgs};
+use crate::diagnostic::render;
+use crate::engine;
+use crate::pack::{self, PackOptions, SaveError};
+use crate::repo::WorkTree;
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    #[command(flatten)]
+    pub common: RepoArgs,
+    /// Where to write the pack (a `.tar.gz` file)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// Only these models (repeatable; default: every model)
+    #[arg(long = "model", value_name = "ID")]
+    pub models: Vec<String>,
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Sign the manifest with this Ed25519 secret key (32 bytes, raw or hex) into manifest.sig
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+}
+
+pub fn run(
+    args: &PackArgs,
+    argv: &[std::ffi::OsString],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let color = args.common.color.enabled();
+    // Fail before evaluating anything when the answer is already no.
+    if !args.force && args.out.exists() {
+        writeln!(err, "error: {}", SaveError::Exists(args.out.clone()))?;
+        return Ok(EXIT_ERROR);
+    }
+    let key = match &args.sign_key {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| pack::sign::signing_key(&b).map_err(|e| e.to_string()))
+        {
+            Ok(k) => Some(k),
+            Err(e) => {
+                writeln!(
+                    err,
+                    "error: cannot use `{}` as a signing key: {e}",
+                    path.display()
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
+    let req = args.common.request();
+    let run = match engine::run(&req) {
+        Ok(r) => r,
+        Err(f) => {
+            write!(
+                err,
+                "{}",
+                render::text_all(&f.diagnostics, &f.sources, color)
+            )?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let tree = match WorkTree::new(&req.repo) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(
+                err,
+                "error: cannot open repository `{}`: {e}",
+                req.repo.display()
+            )?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let opts = PackOptions {
+        tree: &tree,
+        models: args.models.clone(),
+        command: pack::command_line(argv),
+        git: pack::git_state(&req.repo, std::slice::from_ref(&args.out)),
+    };
+    let mut contents = match pack::contents(&run, &opts) {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(err, "error: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    if let Some(key) = &key {
+        pack::sign::sign(&mut contents, key);
+    }
+    if !contents.refused.is_empty() {
+        write!(
+            err,
+            "{}",
+            render::text_all(&contents.refused, &run.sources, color)
+        )?;
+    }
+    if let Err(e) = pack::save(&args.out, args.force, &contents) {
+        writeln!(err, "error: {e}")?;
+        return Ok(EXIT_ERROR);
+    }
+    let s = &contents.report.summary;
+    writeln!(
+        out,
+        "wrote {}: {} model{}, {} file{}, {} blocking gap{}{}",
+        args.out.display(),
+        s.models,
+        plural(s.models),
+        contents.entries.len(),
+        plural(contents.entries.len()),
+        s.blocking,
+        plural(s.blocking),
+        if contents.refused.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} evidence file{} refused",
+                contents.refused.len(),
+                plural(contents.refused.len())
+            )
+        }
+    )?;
+    if let Some(key) = &key {
+        writeln!(
+            out,
+            "signed with public key {}",
+            pack::sign::public_hex(&key.verifying_key())
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

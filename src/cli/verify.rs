@@ -1,0 +1,130 @@
+//! `mrm verify FILE.tar.gz [--repo DIR]`: check a pack against its manifest and, with `--repo`,
+//! its results against a fresh evaluation.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{ColorChoice, EXIT_ERROR, EXIT_GAPS, EXIT_OK};
+use crate::diagnostic::render;
+use crate::pack::sign::{self, SignatureCheck};
+use crate::pack::verify::{self, ReevalError};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The pack to check
+    pub pack: PathBuf,
+    /// Also re-evaluate this repository with the pack's policies and date, and compare results
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Require an Ed25519 signature by this public key (32 bytes, raw or hex)
+    #[arg(long, value_name = "PUBFILE")]
+    pub key: Option<PathBuf>,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+}
+
+pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let name = args.pack.display();
+    let key = match &args.key {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| sign::verifying_key(&b).map_err(|e| e.to_string()))
+        {
+            Ok(k) => Some(k),
+            Err(e) => {
+                writeln!(
+                    err,
+                    "error: cannot use `{}` as a public key: {e}",
+                    path.display()
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
+    let v = match verify::check_file(&args.pack) {
+        Ok(v) => v,
+        Err(e) => {
+            writeln!(err, "error: `{name}` is not a readable pack: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let mut ok = v.is_intact();
+    for p in &v.problems {
+        writeln!(out, "{p}")?;
+    }
+    if ok {
+        writeln!(
+            out,
+            "intact: {name} matches its manifest ({} files)",
+            v.entries
+        )?;
+    } else {
+        writeln!(
+            out,
+            "not intact: {name} differs from its manifest in {} place{}",
+            v.problems.len(),
+            if v.problems.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    match v.signature(key.as_ref()) {
+        SignatureCheck::Unsigned if key.is_some() => {
+            ok = false;
+            writeln!(out, "unsigned: {name} has no manifest.sig")?;
+        }
+        SignatureCheck::Unsigned => {}
+        SignatureCheck::Valid { public_key } if key.is_some() => {
+            writeln!(out, "signature: valid, by the given key {public_key}")?;
+        }
+        SignatureCheck::Valid { public_key } => writeln!(
+            out,
+            "signature: valid, by {public_key} (pass --key to require that signer)"
+        )?,
+        SignatureCheck::OtherKey { public_key } => {
+            ok = false;
+            writeln!(out, "signature: by {public_key}, not by the given key")?;
+        }
+        SignatureCheck::Invalid { reason } => {
+            ok = false;
+            writeln!(out, "signature: invalid: {reason}")?;
+        }
+    }
+    if let Some(repo) = &args.repo {
+        match verify::reevaluate(&v, repo) {
+            Ok(r) if r.differences.is_empty() => writeln!(
+                out,
+                "results match a fresh evaluation of {} as of {}",
+                repo.display(),
+                v.manifest.as_of
+            )?,
+            Ok(r) => {
+                ok = false;
+                for d in &r.differences {
+                    writeln!(out, "changed    {d}")?;
+                }
+                writeln!(
+                    out,
+                    "results differ from a fresh evaluation of {} as of {}",
+                    repo.display(),
+                    v.manifest.as_of
+                )?;
+            }
+            Err(ReevalError::Pack(msg)) => {
+                writeln!(err, "error: cannot re-evaluate `{name}`: {msg}")?;
+                return Ok(EXIT_ERROR);
+            }
+            Err(ReevalError::Run(f)) => {
+                write!(
+                    err,
+                    "{}",
+                    render::text_all(&f.diagnostics, &f.sources, args.color.enabled())
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+        }
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_GAPS })
+}

@@ -1,0 +1,165 @@
+//! `mrm why MODEL CONTROL [REPO]`: everything about one control for one model — status, the tier
+//! that made it apply, the assertion, the values that decided it, prerequisites, evidence,
+//! waivers, framework clauses with their application dates, and how to fix it.
+
+use std::io::{self, Write};
+
+use super::{EXIT_ERROR, EXIT_OK, WhyArgs};
+use crate::diagnostic::{did_you_mean, render};
+use crate::engine;
+
+pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let run = match engine::run(&args.common.request()) {
+        Ok(r) => r,
+        Err(f) => {
+            write!(
+                err,
+                "{}",
+                render::text_all(&f.diagnostics, &f.sources, args.common.color.enabled())
+            )?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let Some(m) = run.report.model(&args.model) else {
+        write!(
+            err,
+            "error: no model `{}` in {}",
+            args.model, run.report.repository
+        )?;
+        if let Some(h) = did_you_mean(&args.model, run.report.models.iter().map(|m| m.id.as_str()))
+        {
+            write!(err, "\nhelp: {h}")?;
+        }
+        writeln!(err)?;
+        return Ok(EXIT_ERROR);
+    };
+    let program = &run.policy.checked.program;
+    let (Some(c), Some(def)) = (
+        m.controls.iter().find(|c| c.id == args.control),
+        program.control(&args.control),
+    ) else {
+        write!(err, "error: no control `{}` in the policies", args.control)?;
+        if let Some(h) = did_you_mean(&args.control, program.controls.iter().map(|c| c.id())) {
+            write!(err, "\nhelp: {h}")?;
+        }
+        writeln!(err)?;
+        return Ok(EXIT_ERROR);
+    };
+    writeln!(out, "{} — {}", c.id, c.title)?;
+    writeln!(out, "model:    {} ({}), {}", m.id, m.name, m.file)?;
+    match &m.tier {
+        Some(t) => writeln!(
+            out,
+            "tier:     {} by rule {} ({}){}",
+            t.tier,
+            t.rule,
+            t.label.clone().unwrap_or_else(|| t.condition.clone()),
+            t.error
+                .as_ref()
+                .map(|e| format!(" — assigned to fail safe: {e}"))
+                .unwrap_or_default()
+        )?,
+        None => writeln!(out, "tier:     none")?,
+    }
+    writeln!(
+        out,
+        "status:   {}{}",
+        c.status.as_str(),
+        if c.blocking { " (blocking)" } else { "" }
+    )?;
+    writeln!(out, "severity: {}", c.severity.as_str())?;
+    if !def.tiers.is_empty() {
+        writeln!(out, "applies:  tiers {}", def.tiers.join(", "))?;
+    }
+    if let Some(a) = &def.ast.applies {
+        writeln!(out, "          when {}", run.sources.snippet(a.span))?;
+    }
+    if let Some(a) = &def.ast.assert {
+        writeln!(out, "assert:   {}", run.sources.snippet(a.span))?;
+    }
+    if let Some(r) = &c.reason {
+        writeln!(out, "reason:   {r}")?;
+    }
+    for f in &c.findings {
+        if let Some(msg) = &f.message {
+            writeln!(out, "finding:  {msg}")?;
+        }
+        for w in &f.witnesses {
+            match &w.location {
+                Some(l) if l.line > 0 => writeln!(out, "          {} (at {l})", w.text)?,
+                _ => writeln!(out, "          {}", w.text)?,
+            }
+        }
+    }
+    if let Some(e) = &c.error {
+        writeln!(out, "error:    {e}")?;
+    }
+    let prereqs: Vec<String> = def
+        .ast
+        .requires
+        .iter()
+        .map(|r| {
+            let status = m
+                .controls
+                .iter()
+                .find(|x| x.id == r.node)
+                .map_or("?", |x| x.status.as_str());
+            format!("{} ({status})", r.node)
+        })
+        .collect();
+    if !prereqs.is_empty() {
+        writeln!(out, "requires: {}", prereqs.join(", "))?;
+    }
+    if !c.blocked_by.is_empty() {
+        writeln!(
+            out,
+            "blocked:  by {} (root cause last)",
+            c.blocked_by.join(" ← ")
+        )?;
+    }
+    for e in &c.evidence {
+        writeln!(
+            out,
+            "evidence: {} ({})",
+            e.path,
+            if e.present { "present" } else { "missing" }
+        )?;
+    }
+    if let Some(w) = &c.waiver {
+        writeln!(
+            out,
+            "waiver:   {} approved by {} until {}: {}",
+            w.ticket, w.approver, w.expires, w.justification
+        )?;
+    }
+    for mref in &c.maps {
+        let from = run
+            .policy
+            .catalogs
+            .get(&mref.framework)
+            .map(|f| f.applies_from(&mref.clause).to_string())
+            .unwrap_or_default();
+        let title = run
+            .policy
+            .catalogs
+            .get(&mref.framework)
+            .and_then(|f| f.clause(&mref.clause))
+            .map(|c| c.title.clone())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "maps:     {} {} — {title} (applies from {from}{})",
+            mref.framework,
+            mref.clause,
+            if mref.in_force {
+                ""
+            } else {
+                ", not yet in force"
+            }
+        )?;
+    }
+    if let Some(r) = &def.ast.remediate {
+        writeln!(out, "fix:      {}", r.node)?;
+    }
+    Ok(EXIT_OK)
+}
