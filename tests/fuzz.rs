@@ -1,10 +1,12 @@
 //! Robustness: on any input, parsing, checking and formatting terminate without panicking, on a
 //! thread with the 2 MiB stack that tests (and `std::thread::spawn`) get by default.
 //!
-//! Inputs are the shipped policies and the fixtures, mutated (slices deleted, inserted and
-//! duplicated), random bytes, and deliberately deep nesting. For every input that parses, the
-//! formatter's output must parse to the same tree and be stable under formatting again.
-//! Longer fuzzing runs belong in a `cargo fuzz` target, not in CI.
+//! Inputs are the shipped policies and the fixtures, mutated (byte slices deleted, inserted and
+//! duplicated; lines deleted, duplicated and swapped; whitespace and comments added between
+//! tokens), random bytes, token soup, and deliberately deep nesting. For every input that parses,
+//! the formatter's output must parse to the same tree and be stable under formatting again. The
+//! case counts keep the file to a few seconds in a debug build; longer fuzzing runs belong in a
+//! `cargo fuzz` target, not in CI.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -38,6 +40,23 @@ fn corpus() -> &'static [String] {
             .filter_map(|p| std::fs::read_to_string(p).ok())
             .collect()
     })
+}
+
+/// Whether a seed parses, decided once per seed.
+#[cfg(test)]
+fn parses(seed: &str) -> bool {
+    static PARSES: OnceLock<Vec<(String, bool)>> = OnceLock::new();
+    let known = PARSES.get_or_init(|| {
+        corpus()
+            .iter()
+            .map(|text| {
+                let mut sources = SourceMap::new();
+                let id = sources.add(SourceFile::new("seed.mrm", text.as_str()));
+                (text.clone(), syntax::parse(&sources, id).file.is_some())
+            })
+            .collect()
+    });
+    known.iter().any(|(text, parsed)| text == seed && *parsed)
 }
 
 /// What became of one input.
@@ -244,28 +263,6 @@ proptest! {
         pipeline(apply(text, &mutations));
     }
 
-    /// Whitespace and comments added between tokens: every seed still parses, and the formatter
-    /// must place each comment somewhere stable without changing the tree.
-    #[test]
-    fn relaid_policies_still_parse_and_format_stably(
-        seed in any::<prop::sample::Index>(),
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), proptest::sample::select(LAYOUT)), 1..16),
-    ) {
-        let corpus = corpus();
-        let original = seed.get(corpus);
-        let mut text = original.clone();
-        for (at, insert) in edits {
-            // Only after whitespace outside strings, so that the insertion separates tokens.
-            let gaps = token_gaps(&text);
-            if let Some(&pos) = gaps.get(at.index(gaps.len().max(1))) {
-                text.insert_str(pos, insert);
-            }
-        }
-        let before = pipeline(original.clone());
-        let after = pipeline(text);
-        prop_assert_eq!(before.parsed, after.parsed);
-    }
-
     #[test]
     fn line_edits_never_panic(
         seed in any::<prop::sample::Index>(),
@@ -294,6 +291,32 @@ proptest! {
     #[test]
     fn token_soup_never_panics(tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 0..200)) {
         pipeline(tokens.concat());
+    }
+}
+
+proptest! {
+    // Every case formats a whole policy file several times over: fewer cases, bigger inputs.
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Whitespace and comments added between tokens: every seed still parses, and the formatter
+    /// must place each comment somewhere stable without changing the tree.
+    #[test]
+    fn relaid_policies_still_parse_and_format_stably(
+        seed in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), proptest::sample::select(LAYOUT)), 1..16),
+    ) {
+        let corpus = corpus();
+        let original = seed.get(corpus);
+        let mut text = original.clone();
+        for (at, insert) in edits {
+            // Only after whitespace outside strings, so that the insertion separates tokens.
+            let gaps = token_gaps(&text);
+            if let Some(&pos) = gaps.get(at.index(gaps.len().max(1))) {
+                text.insert_str(pos, insert);
+            }
+        }
+        let after = pipeline(text);
+        prop_assert_eq!(parses(original), after.parsed);
     }
 }
 
