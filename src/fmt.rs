@@ -25,8 +25,6 @@
 
 mod expr;
 
-use std::collections::BTreeMap;
-
 use crate::ast::*;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{SourceFile, SourceId, SourceMap, Span};
@@ -141,11 +139,6 @@ pub fn format(file: &PolicyFile, sources: &SourceMap) -> String {
         src,
         sources,
         breaker: Breaker { sources, src },
-        comment_ends: file
-            .comments
-            .iter()
-            .map(|c| (c.span.end as usize, c.span.start as usize))
-            .collect(),
         lines: Vec::new(),
     };
     for item in &file.items {
@@ -193,8 +186,6 @@ struct Layout<'a> {
     src: &'a str,
     sources: &'a SourceMap,
     breaker: Breaker<'a>,
-    /// Start of each comment, by its end.
-    comment_ends: BTreeMap<usize, usize>,
     lines: Vec<Line>,
 }
 
@@ -207,36 +198,19 @@ fn pad(keyword: &str, column: usize) -> String {
 }
 
 impl Layout<'_> {
+    /// A line printing the source range `start..end`. The parser's spans end at the last token,
+    /// so a comment after the range is outside it and can end the line.
     fn push(&mut self, role: Role, indent: usize, (start, end): (usize, usize), text: String) {
-        let end = self.code_end(start, end);
         self.lines.push(Line {
             role,
             indent,
             start,
-            end,
+            end: end.max(start),
             text,
             leading: Vec::new(),
             trailing: Vec::new(),
             blank_before: false,
         });
-    }
-
-    /// Where the code of a range ends. Some spans run on over the whitespace and comments after
-    /// their last token (the parser skips them while looking for an optional `?` or `version`);
-    /// a comment there ends the line rather than sitting inside it.
-    fn code_end(&self, start: usize, end: usize) -> usize {
-        let bytes = self.src.as_bytes();
-        let mut end = end;
-        while end > start {
-            match bytes.get(end - 1) {
-                Some(b' ' | b'\t' | b'\r' | b'\n') => end -= 1,
-                _ => match self.comment_ends.get(&end) {
-                    Some(&comment_start) if comment_start >= start => end = comment_start,
-                    _ => break,
-                },
-            }
-        }
-        end.max(start)
     }
 
     fn member(&mut self, range: (usize, usize), text: String) {

@@ -250,14 +250,19 @@ fn a_file_that_does_not_parse_is_reported_and_left_untouched() {
     );
 }
 
-#[test]
-fn without_paths_fmt_checks_the_policies_directory() {
-    // Tests run in the package root, where `policies/` is; `--check` writes nothing.
-    let before: Vec<String> = policy_files_in(&root().join("policies"))
+#[cfg(test)]
+fn shipped_texts() -> Vec<String> {
+    policy_files_in(&root().join("policies"))
         .unwrap()
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn without_paths_fmt_checks_the_policies_directory() {
+    // Tests run in the package root, where `policies/` is; `--check` writes nothing.
+    let before = shipped_texts();
     let (code, out, err) = run(&["fmt", "--check"]);
     let files = before.len();
     assert!(code == 0 || code == 1, "{err}");
@@ -266,11 +271,7 @@ fn without_paths_fmt_checks_the_policies_directory() {
         "{out}"
     );
     assert!(err.contains("already formatted"), "{err}");
-    let after: Vec<String> = policy_files_in(&root().join("policies"))
-        .unwrap()
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
+    let after = shipped_texts();
     assert_eq!(after.len(), files);
     assert!(before == after, "`mrm fmt --check` changed a file");
 }
