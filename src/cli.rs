@@ -6,6 +6,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 pub mod frameworks;
 mod gaps;
 pub mod init;
@@ -25,6 +26,8 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use fmt::FmtArgs;
 
 /// Exit code: success, no blocking gap.
 pub const EXIT_OK: u8 = 0;
@@ -74,6 +77,8 @@ pub enum Command {
     Pack(PackArgs),
     /// Check a pack against its manifest, and optionally its results against a repository
     Verify(VerifyArgs),
+    /// Rewrite policy files in the canonical layout (`--check`: show the diff, write nothing)
+    Fmt(FmtArgs),
 }
 
 /// When to use colour.
@@ -376,6 +381,7 @@ where
         Command::Explain(a) => explain::run(&a, out, err),
         Command::Pack(a) => pack::run(&a, &args, out, err),
         Command::Verify(a) => verify::run(&a, out, err),
+        Command::Fmt(a) => fmt::run(&a, out, err),
     };
     match result {
         Ok(code) => code,

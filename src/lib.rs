@@ -8,6 +8,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod eval;
+pub mod fmt;
 pub mod framework;
 pub mod gaps;
 pub mod git;

@@ -140,17 +140,38 @@ pub(crate) fn parse_placeholder(
     }
 }
 
-/// A conservative lexical bound on expression nesting, checked before the recursive-descent
-/// parser runs so that no input can exhaust the stack. Brackets open a level; `not`, unary `-`
-/// and quantifier heads add a level that lasts until the enclosing bracket closes. Returns the
-/// offset and depth of the first violation.
+/// A conservative lexical bound on the depth of the syntax tree, checked before the
+/// recursive-descent parser runs so that no input can exhaust the stack, neither while parsing nor
+/// in the passes that later walk the tree recursively (checking, formatting, evaluation, `Drop`).
+///
+/// Brackets (and `list<…>`) open a level. Inside one bracket, `not`, unary `-` and quantifier
+/// heads each add a level until the expression ends, and so does every binary operator in the
+/// longest run of operators of one precedence (`a + b + c` is a tree two deep, `a * b + c * d`
+/// too) and every `.field` or `[index]` after a bracket: the tree is that deep, and the checker,
+/// the formatter and the evaluator walk it recursively. A bracket that closes hands its depth on to
+/// the enclosing level. An expression ends where the next one starts without an operator in between
+/// (a clause keyword), or at a comma. Returns the offset and depth of the first violation.
+///
+/// Measured on a 2 MiB thread of a debug build, parsing and checking survive about 180 nested
+/// brackets, 160 nested `not`s or a chain of 590 operators; the default limit of 64 leaves room.
 fn nesting_violation(text: &str, max_depth: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut frames: Vec<usize> = vec![0]; // prefix operators counted per open bracket
+    let mut scan = DepthScan::default();
     let mut i = 0;
-    let mut prev_significant: u8 = b'{';
     while let Some(&b) = bytes.get(i) {
+        let start = i;
+        let mut after_list = false;
         match b {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes.get(i) != Some(&b'\n') {
+                    i += 1;
+                }
+                continue;
+            }
             b'"' => {
                 // Skip strings (and triple-quoted blocks).
                 if bytes.get(i..i + 3) == Some(b"\"\"\"") {
@@ -173,61 +194,248 @@ fn nesting_violation(text: &str, max_depth: usize) -> Option<(usize, usize)> {
                     }
                     i += 1;
                 }
-                prev_significant = b'"';
-                continue;
+                scan.operand();
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes.get(i) != Some(&b'\n') {
+            b'(' | b'[' | b'{' => {
+                if b == b'[' && scan.operand_end {
+                    scan.top().binary(POSTFIX);
+                }
+                scan.open(b);
+                i += 1;
+            }
+            b')' => {
+                scan.close(b'(');
+                i += 1;
+            }
+            b']' => {
+                scan.close(b'[');
+                i += 1;
+            }
+            b'}' => {
+                scan.close(b'{');
+                i += 1;
+            }
+            b'<' if scan.after_list => {
+                scan.open(b'<');
+                i += 1;
+            }
+            b'>' if scan.top_opener() == b'<' => {
+                scan.close(b'<');
+                i += 1;
+            }
+            b'=' | b'!' | b'<' | b'>' => {
+                i += 1;
+                if bytes.get(i) == Some(&b'=') {
                     i += 1;
                 }
-                continue;
+                scan.binary(CMP);
             }
-            b'(' | b'[' | b'{' => frames.push(0),
-            b')' | b']' | b'}' if frames.len() > 1 => {
-                frames.pop();
+            b'+' => {
+                scan.binary(ADD);
+                i += 1;
             }
-            b'-' if !(prev_significant.is_ascii_alphanumeric()
-                || prev_significant == b'_'
-                || prev_significant == b')'
-                || prev_significant == b']') =>
-            {
-                if let Some(f) = frames.last_mut() {
-                    *f += 1;
+            b'*' | b'/' => {
+                scan.binary(MUL);
+                i += 1;
+            }
+            b'-' => {
+                if scan.operand_end {
+                    scan.binary(ADD);
+                } else {
+                    scan.prefix();
                 }
+                i += 1;
             }
-            c if c.is_ascii_alphabetic() => {
-                let start = i;
+            b'.' => {
+                let field = scan.after_bracket;
+                if field {
+                    scan.top().binary(POSTFIX);
+                }
+                scan.operator();
+                scan.field_name = field;
+                i += 1;
+            }
+            b',' => {
+                scan.top().reset();
+                scan.operator();
+                i += 1;
+            }
+            b':' => {
+                scan.operator();
+                i += 1;
+            }
+            b'?' => {
+                scan.operator();
+                scan.operand_end = true;
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
                 while bytes
                     .get(i)
                     .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
                 {
                     i += 1;
                 }
-                let word = text.get(start..i).unwrap_or("");
-                if matches!(word, "not" | "all" | "any" | "count")
-                    && let Some(f) = frames.last_mut()
-                {
-                    *f += 1;
+                match text.get(start..i).unwrap_or("") {
+                    "and" => scan.binary(AND),
+                    "or" => scan.binary(OR),
+                    "in" => scan.binary(CMP),
+                    "not" if scan.operand_end => scan.binary(CMP), // `not in`
+                    "not" | "all" | "any" | "count" => scan.prefix(),
+                    word => {
+                        scan.operand();
+                        after_list = word == "list";
+                    }
                 }
-                prev_significant = b'a';
-                let depth = frames.len() + frames.iter().sum::<usize>();
-                if depth > max_depth {
-                    return Some((start, depth));
-                }
-                continue;
             }
-            _ => {}
+            _ => i += 1,
         }
-        if !b.is_ascii_whitespace() {
-            prev_significant = b;
-        }
-        let depth = frames.len() + frames.iter().sum::<usize>();
+        scan.after_list = after_list;
+        let depth = scan.depth();
         if depth > max_depth {
-            return Some((i, depth));
+            return Some((start, depth));
         }
-        i += 1;
     }
     None
+}
+
+/// Precedence levels of binary operators, loosest first, then postfix `.field` and `[index]`.
+const OR: usize = 0;
+const AND: usize = 1;
+const CMP: usize = 2;
+const ADD: usize = 3;
+const MUL: usize = 4;
+const POSTFIX: usize = 5;
+const LEVELS: usize = 6;
+
+/// One open bracket (or the whole file) while scanning for [`nesting_violation`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Frame {
+    opener: u8,
+    /// Prefix operators in the current expression.
+    prefix: usize,
+    /// Operators of each level in the current run (reset by a looser operator).
+    run: [usize; LEVELS],
+    /// The longest run of each level in the current expression: a bound on the tree's depth.
+    longest: [usize; LEVELS],
+    /// The deepest bracket closed inside the current expression.
+    child: usize,
+}
+
+impl Frame {
+    fn depth(&self) -> usize {
+        1 + self.prefix + self.longest.iter().sum::<usize>() + self.child
+    }
+
+    fn binary(&mut self, level: usize) {
+        for (l, (run, longest)) in self.run.iter_mut().zip(&mut self.longest).enumerate() {
+            if l == level {
+                *run += 1;
+                *longest = (*longest).max(*run);
+            } else if l > level {
+                *run = 0;
+            }
+        }
+    }
+
+    /// A new expression starts.
+    fn reset(&mut self) {
+        *self = Frame {
+            opener: self.opener,
+            ..Frame::default()
+        };
+    }
+}
+
+#[derive(Debug, Default)]
+struct DepthScan {
+    /// The file itself, outside any bracket.
+    root: Frame,
+    /// Open brackets, innermost last.
+    frames: Vec<Frame>,
+    /// Sum of the depths of the root and every open frame below the innermost one.
+    outer: usize,
+    /// The last token ended an operand, so an operand now starts a new expression.
+    operand_end: bool,
+    /// The last token was `)` or `]`, or a field name after them, so `.` is a field access
+    /// (after a plain name it would extend a path, which adds no depth).
+    after_bracket: bool,
+    /// The last token was a `.` that accesses a field.
+    field_name: bool,
+    /// The last token was the word `list`, so `<` opens a type argument.
+    after_list: bool,
+}
+
+impl DepthScan {
+    fn top(&mut self) -> &mut Frame {
+        match self.frames.last_mut() {
+            Some(f) => f,
+            None => &mut self.root,
+        }
+    }
+
+    fn top_opener(&self) -> u8 {
+        self.frames.last().map_or(0, |f| f.opener)
+    }
+
+    fn depth(&self) -> usize {
+        self.outer + self.frames.last().unwrap_or(&self.root).depth()
+    }
+
+    fn operand(&mut self) {
+        if self.operand_end {
+            self.top().reset();
+        }
+        self.operand_end = true;
+        self.after_bracket = self.field_name;
+        self.field_name = false;
+    }
+
+    fn operator(&mut self) {
+        self.operand_end = false;
+        self.after_bracket = false;
+        self.field_name = false;
+    }
+
+    fn binary(&mut self, level: usize) {
+        self.top().binary(level);
+        self.operator();
+    }
+
+    fn prefix(&mut self) {
+        if self.operand_end {
+            self.top().reset();
+        }
+        self.top().prefix += 1;
+        self.operator();
+    }
+
+    fn open(&mut self, opener: u8) {
+        let below = self.top().depth();
+        self.outer = self.outer.saturating_add(below);
+        self.frames.push(Frame {
+            opener,
+            ..Frame::default()
+        });
+        self.operator();
+    }
+
+    /// Closes frames up to and including the innermost one opened by `opener`, handing each
+    /// one's depth to its parent.
+    fn close(&mut self, opener: u8) {
+        while let Some(closed) = self.frames.pop() {
+            let parent = self.top();
+            let parent_depth = parent.depth();
+            parent.child = parent.child.max(closed.depth());
+            self.outer = self.outer.saturating_sub(parent_depth);
+            if closed.opener == opener {
+                break;
+            }
+        }
+        self.operand_end = true;
+        self.after_bracket = opener == b'(' || opener == b'[';
+        self.field_name = false;
+    }
 }
 
 /// Finds `//` comments outside strings.
@@ -294,13 +502,50 @@ mod tests {
 
     #[test]
     fn nesting_counts_brackets_and_prefix_operators() {
-        assert!(nesting_violation("assert (((a)))", 8).is_none());
+        assert!(nesting_violation("assert (((a)))", 4).is_none());
+        assert!(nesting_violation("assert (((a)))", 3).is_some());
+        assert!(nesting_violation("assert all x in l: any y in x: y", 3).is_some());
         let deep = format!("assert {}a{}", "(".repeat(100), ")".repeat(100));
         assert!(nesting_violation(&deep, 64).is_some());
         let nots = format!("assert {} a", "not ".repeat(100));
         assert!(nesting_violation(&nots, 64).is_some());
         // Strings and comments do not count.
         assert!(nesting_violation("explain \"((((((((((\" // ((((((((", 4).is_none());
+    }
+
+    #[test]
+    fn nesting_counts_operator_chains() {
+        // A chain of n operators is a tree n deep: `1 + 1 + 1` is `(1 + 1) + 1`.
+        let chain = |op: &str, n: usize| format!("assert a{}", format!(" {op} a").repeat(n));
+        assert!(nesting_violation(&chain("+", 40), 64).is_none());
+        for op in ["+", "*", "and", "or", "==", "in"] {
+            assert!(nesting_violation(&chain(op, 100), 64).is_some(), "{op}");
+        }
+        let fields = format!("assert (a){}", ".b".repeat(100));
+        assert!(nesting_violation(&fields, 64).is_some());
+        let index = format!("assert a{}", "[0]".repeat(100));
+        assert!(nesting_violation(&index, 64).is_some());
+        let types = format!(
+            "schema {{ a: {}number{} }}",
+            "list<".repeat(100),
+            ">".repeat(100)
+        );
+        assert!(nesting_violation(&types, 64).is_some());
+    }
+
+    #[test]
+    fn nesting_counts_only_the_longest_run_of_each_precedence() {
+        // `a.b >= 1 or …` twenty times: an `or` chain 19 deep over comparisons.
+        let terms = vec!["x.y >= 1_000_000.5"; 20].join(" or ");
+        let text = format!("tiers {{ high when {terms} low otherwise }}");
+        assert_eq!(nesting_violation(&text, 24), None);
+        assert!(nesting_violation(&text, 20).is_some());
+        // Paths, decimals, dates and dashed names add nothing that lasts past their clause.
+        let many = "control A-B-C \"t\" { maps sr-11-7 \"VI.3\" requires X-Y-1 assert not a.b \
+                    explain \"x\" }\n"
+            .repeat(200);
+        let tiers = "tiers {\n".to_string() + &"t when not a and b or c\n".repeat(200) + "}";
+        assert_eq!(nesting_violation(&(many + &tiers), 8), None);
     }
 
     #[test]

@@ -94,7 +94,9 @@ codes! {
     InvalidEscape = "syntax/invalid-escape", Error,
         "a string holds an unknown escape sequence",
         "Strings accept the escapes `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\{`, `\\}` and \
-         `\\u{XXXX}`.\n\nExample: `explain \"C:\\temp\"`.\n\nFix: double the backslash (`\\\\`).";
+         `\\u{XXXX}` (a Unicode scalar value: no surrogates, at most `10FFFF`).\n\nExample: \
+         `remediate \"Store it under C:\\data\"`, where `\\d` is no escape.\n\nFix: double the \
+         backslash (`\\\\`).";
     InvalidNumber = "syntax/invalid-number", Error,
         "a number literal cannot be represented",
         "A number literal is too large or malformed.\n\nExample: `1e999`.\n\nFix: write a finite \
@@ -105,10 +107,12 @@ codes! {
          `2026-02-30`.\n\nFix: correct the day or month.";
     TooDeep = "syntax/too-deep", Error,
         "expressions are nested more deeply than the limit",
-        "mrm limits how deeply expressions may nest (brackets, `not`, quantifiers) so that every \
-         policy is parsed and evaluated with bounded resources.\n\nExample: a generated policy with \
-         500 nested parentheses.\n\nFix: flatten the expression; split it into several controls or \
-         use `all`/`any` over a list.";
+        "mrm limits how deeply expressions may nest so that every policy is parsed and evaluated \
+         with bounded resources. The limit is 64 levels; each bracket, call, quantifier, `not` and \
+         unary minus counts one, and so does each operator of a chain (`a or b or c` is two deep).\n\n\
+         Example: a generated policy with 100 nested parentheses, or 70 comparisons joined by \
+         `or`.\n\nFix: flatten the expression; split it into several controls, write \
+         `x in [\"a\", \"b\"]` instead of a chain of `==` and `or`, or use `all`/`any` over a list.";
     DuplicateClause = "syntax/duplicate-clause", Error,
         "a block states the same clause twice",
         "Each clause of a control or KRI (`severity`, `assert`, `explain`, …) may appear once.\n\n\

@@ -151,6 +151,19 @@ pub(super) fn convert(
         InputLocation::Span((s, e)) => (s, e),
     };
     let found = found_at(text, start);
+    // At the end of the input, point just after the last token rather than at an empty last line.
+    let code_len = text.trim_end().len();
+    let (start, end) = if start >= code_len && start > 0 {
+        (code_len, code_len)
+    } else {
+        (start, end)
+    };
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant
+        && positives.contains(&Rule::escape)
+        && let Some(d) = unknown_escape(text, start, sources, id, base)
+    {
+        return d;
+    }
     let message = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives
@@ -204,4 +217,34 @@ pub(super) fn convert(
         Some(h) => d.help(h),
         None => d,
     }
+}
+
+/// A backslash inside a string that starts no escape the grammar knows (`"C:\data"`): reported
+/// as an unknown escape rather than as an unexpected `\`.
+fn unknown_escape(
+    text: &str,
+    start: usize,
+    sources: &SourceMap,
+    id: SourceId,
+    base: usize,
+) -> Option<Diagnostic> {
+    let rest = text.get(start..)?.strip_prefix('\\')?;
+    let next = rest.chars().next().filter(|c| !c.is_control());
+    let sequence = next.map_or_else(|| "\\".to_string(), |c| format!("\\{c}"));
+    let end = start + 1 + next.map_or(0, char::len_utf8);
+    Some(
+        Diagnostic::new(
+            Code::InvalidEscape,
+            format!("unknown escape sequence `{sequence}`"),
+        )
+        .at_span(
+            sources,
+            Span::new(id, base + start, base + end),
+            "not a valid escape",
+        )
+        .help(
+            "write a backslash as `\\\\`; the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, \
+             `\\{`, `\\}` and `\\u{…}`",
+        ),
+    )
 }

@@ -5,6 +5,8 @@
 //! panicking. Semantic problems visible without context — a clause given twice, a date that does
 //! not exist, an unknown escape — become diagnostics here.
 
+use std::collections::BTreeMap;
+
 use pest::iterators::{Pair, Pairs};
 
 use super::grammar::Rule;
@@ -17,6 +19,8 @@ pub(super) struct Lowerer<'s> {
     id: SourceId,
     base: usize,
     diagnostics: Vec<Diagnostic>,
+    /// Where each comment starts, by where it ends (offsets in the file).
+    comment_ends: BTreeMap<usize, usize>,
 }
 
 impl<'s> Lowerer<'s> {
@@ -26,6 +30,7 @@ impl<'s> Lowerer<'s> {
             id,
             base,
             diagnostics: Vec::new(),
+            comment_ends: BTreeMap::new(),
         }
     }
 
@@ -37,8 +42,44 @@ impl<'s> Lowerer<'s> {
     /// leave at its end.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let len = trimmed_len(pair.as_str());
-        Span::new(self.id, self.base + s.start(), self.base + s.start() + len)
+        Span::new(
+            self.id,
+            self.base + s.start(),
+            self.base + self.code_end(pair),
+        )
+    }
+
+    /// Where a pair's last token ends. A pair that ends in an optional or repeated part that did
+    /// not match (a type without `?`, a header without `version`) also covers the whitespace and
+    /// comments the parser skipped while looking for it; a span should not.
+    fn code_end(&self, pair: &Pair<'_, Rule>) -> usize {
+        let span = pair.as_span();
+        if matches!(pair.as_rule(), Rule::string_text | Rule::text_body) {
+            return span.end();
+        }
+        let bytes = span.get_input().as_bytes();
+        let mut end = span.end();
+        loop {
+            while end > span.start() && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+                end -= 1;
+            }
+            match self.comment_ends.get(&(self.base + end)) {
+                Some(&start) if start >= self.base + span.start() => end = start - self.base,
+                _ => return end,
+            }
+        }
+    }
+
+    /// Lowers the expression of a clause. `(None, true)`: it had an error, already reported.
+    fn clause_expr(&mut self, pair: &Pair<'_, Rule>) -> (Option<Expr>, bool) {
+        let before = self.diagnostics.len();
+        let e = pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::expr)
+            .and_then(|e| self.expr(e));
+        let failed = e.is_none() && self.diagnostics.len() > before;
+        (e, failed)
     }
 
     fn error(&mut self, code: Code, message: impl Into<String>, span: Span, label: &str) {
@@ -55,6 +96,10 @@ impl<'s> Lowerer<'s> {
         mut pairs: Pairs<'_, Rule>,
         comments: Vec<Comment>,
     ) -> PolicyFile {
+        self.comment_ends = comments
+            .iter()
+            .map(|c| (c.span.end as usize, c.span.start as usize))
+            .collect();
         let mut items = Vec::new();
         if let Some(file) = pairs.next() {
             for pair in file.into_inner() {
@@ -294,10 +339,10 @@ impl<'s> Lowerer<'s> {
                     Rule::name => tier = Some(self.ident(&p)),
                     Rule::string => label = Some(self.string(p)),
                     Rule::tier_when => {
-                        condition = p
-                            .into_inner()
-                            .find(|p| p.as_rule() == Rule::expr)
-                            .and_then(|e| self.expr(e));
+                        condition = match self.clause_expr(&p) {
+                            (_, true) => Some(failed_condition(self.span(&p))),
+                            (e, false) => e,
+                        };
                     }
                     _ => {}
                 }
@@ -337,13 +382,20 @@ impl<'s> Lowerer<'s> {
             unit: None,
             span,
         };
+        let mut value_failed = false;
         for p in inner {
             let pspan = self.span(&p);
             let rule = p.as_rule();
-            let expr = || p.clone().into_inner().find(|p| p.as_rule() == Rule::expr);
             match rule {
                 Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
-                    let e = expr().and_then(|e| self.expr(e));
+                    let e = match self.clause_expr(&p) {
+                        (_, true) if rule == Rule::kri_value => {
+                            value_failed = true;
+                            None
+                        }
+                        (_, true) => Some(failed_condition(pspan)),
+                        (e, false) => e,
+                    };
                     let (slot, word) = match rule {
                         Rule::kri_value => (&mut kri.value, "value"),
                         Rule::kri_yellow => (&mut kri.yellow, "yellow"),
@@ -365,7 +417,7 @@ impl<'s> Lowerer<'s> {
                 _ => {}
             }
         }
-        if kri.value.is_none() {
+        if kri.value.is_none() && !value_failed {
             self.error(
                 Code::MissingClause,
                 format!("KRI `{}` has no `value`", kri.name.node),
@@ -489,10 +541,10 @@ impl<'s> Lowerer<'s> {
                 }
                 Rule::c_applies | Rule::c_assert => {
                     let is_assert = p.as_rule() == Rule::c_assert;
-                    let e = p
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::expr)
-                        .and_then(|e| self.expr(e));
+                    let e = match self.clause_expr(&p) {
+                        (_, true) => Some(failed_condition(pspan)),
+                        (e, false) => e,
+                    };
                     let (slot, word) = if is_assert {
                         (&mut c.assert, "assert")
                     } else {
@@ -636,6 +688,7 @@ impl<'s> Lowerer<'s> {
     // ---- expressions ---------------------------------------------------------------------------
 
     pub(super) fn expr(&mut self, pair: Pair<'_, Rule>) -> Option<Expr> {
+        let pair = operand(pair);
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::expr | Rule::paren => {
@@ -837,6 +890,41 @@ impl<'s> Lowerer<'s> {
     }
 }
 
+/// Steps down the precedence ladder (`expr`, `or_expr`, …, `postfix`) and through brackets
+/// without recursing, to the first level that has an operator or is an operand: a bracketed
+/// expression then costs one level of the lowerer's recursion instead of a dozen.
+fn operand(mut pair: Pair<'_, Rule>) -> Pair<'_, Rule> {
+    loop {
+        let mut inner = pair.clone().into_inner();
+        let next = match pair.as_rule() {
+            Rule::expr
+            | Rule::or_expr
+            | Rule::and_expr
+            | Rule::not_expr
+            | Rule::cmp_expr
+            | Rule::add_expr
+            | Rule::mul_expr
+            | Rule::unary
+            | Rule::postfix => match (inner.next(), inner.next()) {
+                (Some(only), None) => only,
+                _ => return pair,
+            },
+            Rule::paren => match inner.find(|p| p.as_rule() == Rule::expr) {
+                Some(e) => e,
+                None => return pair,
+            },
+            _ => return pair,
+        };
+        pair = next;
+    }
+}
+
+/// Stands in for a condition whose error is already reported, so that the clause does not also
+/// read as missing (nor a tier rule as `otherwise`). The file has an error: it is never evaluated.
+fn failed_condition(span: Span) -> Expr {
+    Spanned::new(ExprKind::Literal(Literal::Bool(false)), span)
+}
+
 fn binary_op(s: &str) -> Option<BinaryOp> {
     Some(match s {
         "or" => BinaryOp::Or,
@@ -871,36 +959,4 @@ fn unescape(s: &str) -> Option<char> {
             char::from_u32(u32::from_str_radix(hex, 16).ok()?)
         }
     }
-}
-
-/// Length of `text` without trailing whitespace and trailing `//` comments.
-fn trimmed_len(text: &str) -> usize {
-    let mut t = text.trim_end();
-    loop {
-        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
-        let line = t.get(line_start..).unwrap_or("");
-        let comment = comment_start(line);
-        match comment {
-            Some(c) if line_start + c > 0 => t = t.get(..line_start + c).unwrap_or(t).trim_end(),
-            _ => break,
-        }
-    }
-    t.len()
-}
-
-/// Byte offset of a `//` comment in one line, outside string literals.
-fn comment_start(line: &str) -> Option<usize> {
-    let bytes = line.as_bytes();
-    let mut in_string = false;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'/' if !in_string && bytes.get(i + 1) == Some(&b'/') => return Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
 }
