@@ -121,6 +121,8 @@ pub struct Evaluator<'a> {
     inputs: &'a Inputs<'a>,
     sources: &'a SourceMap,
     cx: CallContext<'a>,
+    /// Each control's clause references, computed once and shared by every model's outcome.
+    clause_refs: BTreeMap<String, std::sync::Arc<[ClauseRef]>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -133,6 +135,12 @@ impl<'a> Evaluator<'a> {
                 history: inputs.tree.history(),
                 dir: "",
             },
+            clause_refs: inputs
+                .program
+                .controls
+                .iter()
+                .map(|c| (c.id().to_string(), compute_clause_refs(inputs, c)))
+                .collect(),
         }
     }
 
@@ -825,20 +833,11 @@ impl<'a> Evaluator<'a> {
         out
     }
 
-    fn clause_refs(&self, c: &ControlDef) -> Vec<ClauseRef> {
-        c.ast
-            .maps
-            .iter()
-            .map(|m| ClauseRef {
-                framework: m.framework.node.clone(),
-                clause: m.clause.node.clone(),
-                in_force: self
-                    .inputs
-                    .catalogs
-                    .get(&m.framework.node)
-                    .is_none_or(|fw| fw.in_force(&m.clause.node, self.inputs.options.as_of)),
-            })
-            .collect()
+    fn clause_refs(&self, c: &ControlDef) -> std::sync::Arc<[ClauseRef]> {
+        if let Some(refs) = self.clause_refs.get(c.id()) {
+            return refs.clone();
+        }
+        compute_clause_refs(self.inputs, c)
     }
 
     fn base_outcome(&self, c: &ControlDef, status: Status) -> ControlOutcome {
@@ -1341,4 +1340,20 @@ pub fn evaluate(
         waivers,
         diagnostics,
     }
+}
+
+/// The clauses a control maps to, each with whether it binds at the evaluation date.
+fn compute_clause_refs(inputs: &Inputs<'_>, c: &ControlDef) -> std::sync::Arc<[ClauseRef]> {
+    c.ast
+        .maps
+        .iter()
+        .map(|m| ClauseRef {
+            framework: m.framework.node.clone(),
+            clause: m.clause.node.clone(),
+            in_force: inputs
+                .catalogs
+                .get(&m.framework.node)
+                .is_none_or(|fw| fw.in_force(&m.clause.node, inputs.options.as_of)),
+        })
+        .collect()
 }

@@ -132,7 +132,7 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             w.ticket, w.approver, w.expires, w.justification
         )?;
     }
-    for mref in &c.maps {
+    for mref in c.maps.iter() {
         let from = run
             .policy
             .catalogs

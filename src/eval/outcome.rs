@@ -80,7 +80,9 @@ pub struct ControlOutcome {
     pub stage: Option<String>,
     /// Whether this outcome blocks the run (status and severity against the threshold).
     pub blocking: bool,
-    pub maps: Vec<ClauseRef>,
+    /// Shared by every model's outcome of this control: the clauses and whether each is in
+    /// force do not depend on the model.
+    pub maps: std::sync::Arc<[ClauseRef]>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     /// For `blocked`: the prerequisite chain down to the root cause (last).

@@ -369,7 +369,7 @@ pub fn build(report: &RunReport) -> Document {
             let mut by_clause: BTreeMap<ClauseKey<'_>, (bool, Vec<&ControlOutcome>)> =
                 BTreeMap::new();
             for c in &m.controls {
-                for r in &c.maps {
+                for r in c.maps.iter() {
                     by_clause
                         .entry((r.framework.as_str(), r.clause.as_str()))
                         .or_insert((r.in_force, Vec::new()))
@@ -380,7 +380,7 @@ pub fn build(report: &RunReport) -> Document {
                     continue;
                 }
                 let ouuid = uuid(&["observation", &m.id, &c.id]);
-                for r in &c.maps {
+                for r in c.maps.iter() {
                     part.links.push((
                         (r.framework.as_str(), r.clause.as_str()),
                         r.in_force,
