@@ -205,3 +205,9 @@ fn example_repository_outcome() {
     ]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn shipped_policies_are_in_canonical_layout() {
+    let (code, out, err) = cli(&["fmt", "--check", root().join("policies").to_str().unwrap()]);
+    assert_eq!(code, 0, "run `mrm fmt policies`:\n{out}\n{err}");
+}
