@@ -870,6 +870,7 @@ impl<'a> Evaluator<'a> {
         tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
+        evidence_cache: &mut BTreeMap<String, (EvidenceState, Option<String>)>,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(c, Status::Pass);
@@ -952,11 +953,23 @@ impl<'a> Evaluator<'a> {
             };
             for rel in paths {
                 let full = repo::join(&model.dir, &rel);
-                match self.inputs.tree.evidence(&full) {
+                // Several controls often cite the same file: resolve and hash it once per model.
+                let (state, sha256) = evidence_cache
+                    .entry(full.clone())
+                    .or_insert_with(|| {
+                        let state = self.inputs.tree.evidence(&full);
+                        let sha = (state == EvidenceState::Present)
+                            .then(|| self.inputs.tree.read(&full).ok())
+                            .flatten()
+                            .map(|bytes| {
+                                base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
+                            });
+                        (state, sha)
+                    })
+                    .clone();
+                match state {
                     EvidenceState::Present => out.evidence.push(EvidenceRef {
-                        sha256: self.inputs.tree.read(&full).ok().map(|bytes| {
-                            base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
-                        }),
+                        sha256,
                         path: full,
                         present: true,
                     }),
@@ -1079,6 +1092,7 @@ impl<'a> Evaluator<'a> {
         let tier = self.tier(model, &mut diagnostics);
         let tier_value = Value::String(tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default());
         let mut done: BTreeMap<usize, ControlOutcome> = BTreeMap::new();
+        let mut evidence_cache = BTreeMap::new();
         if let Some(t) = &tier
             && let Some(order) = program.graph.order.get(&t.tier)
         {
@@ -1086,7 +1100,7 @@ impl<'a> Evaluator<'a> {
                 let Some(c) = program.controls.get(i) else {
                     continue;
                 };
-                let mut o = self.control(c, model, &tier_value, &done, i);
+                let mut o = self.control(c, model, &tier_value, &done, i, &mut evidence_cache);
                 self.apply_waiver(&mut o, model);
                 done.insert(i, o);
             }
