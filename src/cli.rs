@@ -169,6 +169,28 @@ impl RepoArgs {
     }
 }
 
+impl RepoArgs {
+    /// Runs the engine; on failure prints the diagnostics to `err` and returns `None` (exit 2).
+    pub fn evaluate(
+        &self,
+        progress: bool,
+        err: &mut dyn Write,
+    ) -> io::Result<Option<crate::engine::Run>> {
+        match crate::engine::run_with_progress(&self.request(), progress) {
+            Ok(run) => Ok(Some(run)),
+            Err(f) => {
+                let text = crate::diagnostic::render::text_all(
+                    &f.diagnostics,
+                    &f.sources,
+                    self.color.enabled(),
+                );
+                err.write_all(text.as_bytes())?;
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// Today's date in UTC: the default `--as-of`.
 pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()

@@ -5,7 +5,6 @@ use std::io::{self, IsTerminal, Write};
 
 use super::{CheckArgs, EXIT_ERROR, EXIT_GAPS, EXIT_OK, write_output};
 use crate::diagnostic::render;
-use crate::engine;
 use crate::git::merge::{self, MergeFailure, MergeRequest};
 use crate::report::{self, Context, Format};
 
@@ -13,18 +12,9 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     if let Some(base) = &args.base {
         return run_merge(args, base, out, err);
     }
-    let req = args.common.request();
     let progress = std::io::stderr().is_terminal() && !args.quiet;
-    let run = match engine::run_with_progress(&req, progress) {
-        Ok(r) => r,
-        Err(f) => {
-            write!(
-                err,
-                "{}",
-                render::text_all(&f.diagnostics, &f.sources, args.common.color.enabled())
-            )?;
-            return Ok(EXIT_ERROR);
-        }
+    let Some(run) = args.common.evaluate(progress, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let color = args.output.is_none() && args.common.color.enabled();
     let cx = Context {

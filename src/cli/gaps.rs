@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_ERROR, EXIT_GAPS, EXIT_OK, RepoArgs, write_output};
-use crate::diagnostic::render;
-use crate::engine;
 use crate::gaps;
 use crate::report::{self, Context, GapFormat};
 
@@ -27,17 +25,9 @@ pub struct GapsArgs {
 }
 
 pub fn run(args: &GapsArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
-    let req = args.common.request();
-    let run = match engine::run(&req) {
-        Ok(r) => r,
-        Err(f) => {
-            write!(
-                err,
-                "{}",
-                render::text_all(&f.diagnostics, &f.sources, args.common.color.enabled())
-            )?;
-            return Ok(EXIT_ERROR);
-        }
+    let _req = args.common.request();
+    let Some(run) = args.common.evaluate(false, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let analysis = gaps::analyze(
         &run.report,

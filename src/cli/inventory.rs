@@ -6,8 +6,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{EXIT_ERROR, EXIT_OK, InventoryArgs, InventoryFormat, write_output};
-use crate::diagnostic::render;
-use crate::engine;
 use crate::eval::{RunReport, Status};
 
 /// One inventory row.
@@ -89,16 +87,8 @@ pub fn csv(rows: &[Row]) -> String {
 }
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
-    let run = match engine::run(&args.common.request()) {
-        Ok(r) => r,
-        Err(f) => {
-            write!(
-                err,
-                "{}",
-                render::text_all(&f.diagnostics, &f.sources, args.common.color.enabled())
-            )?;
-            return Ok(EXIT_ERROR);
-        }
+    let Some(run) = args.common.evaluate(false, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let rows = rows(&run.report);
     let bytes = match args.format {

@@ -5,20 +5,11 @@
 use std::io::{self, Write};
 
 use super::{EXIT_ERROR, EXIT_OK, WhyArgs};
-use crate::diagnostic::{did_you_mean, render};
-use crate::engine;
+use crate::diagnostic::did_you_mean;
 
 pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
-    let run = match engine::run(&args.common.request()) {
-        Ok(r) => r,
-        Err(f) => {
-            write!(
-                err,
-                "{}",
-                render::text_all(&f.diagnostics, &f.sources, args.common.color.enabled())
-            )?;
-            return Ok(EXIT_ERROR);
-        }
+    let Some(run) = args.common.evaluate(false, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let Some(m) = run.report.model(&args.model) else {
         write!(
