@@ -234,19 +234,27 @@ fn rendered(
 /// The gap analysis: `gaps/<framework>.md` and `gaps/<framework>.csv` for every framework the
 /// report covers, each analysed on its own so its totals are that framework's.
 fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<Entry>, Error> {
-    let mut out = Vec::new();
-    for fw in &report.frameworks {
-        let mut one = report.clone();
-        one.frameworks.retain(|f| f.id == fw.id);
-        let gaps = crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
-        out.push(rendered(format!("gaps/{}.md", fw.id), |w| {
-            report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w)
-        })?);
-        out.push(rendered(format!("gaps/{}.csv", fw.id), |w| {
-            report::render_gaps(report::GapFormat::Csv, &gaps, cx, w)
-        })?);
-    }
-    Ok(out)
+    use rayon::prelude::*;
+    // One analysis per framework, in parallel; the pack sorts its files by path afterwards.
+    let per_framework: Vec<Vec<Entry>> = report
+        .frameworks
+        .par_iter()
+        .map(|fw| {
+            let mut one = report.clone();
+            one.frameworks.retain(|f| f.id == fw.id);
+            let gaps =
+                crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
+            Ok(vec![
+                rendered(format!("gaps/{}.md", fw.id), |w| {
+                    report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w)
+                })?,
+                rendered(format!("gaps/{}.csv", fw.id), |w| {
+                    report::render_gaps(report::GapFormat::Csv, &gaps, cx, w)
+                })?,
+            ])
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(per_framework.into_iter().flatten().collect())
 }
 
 /// A file's bytes and their SHA-256.
@@ -273,15 +281,26 @@ pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
     };
 
     let mut files = Files::default();
-    for format in <Format as clap::ValueEnum>::value_variants() {
-        if let Some(path) = report_file(*format) {
-            let e = rendered(path.to_string(), |w| {
-                report::render(*format, &report, &cx, w)
-            })?;
-            files.add(e.path, e.bytes);
-        }
-    }
-    for e in gap_entries(run, &report, &cx)? {
+    // The reports are independent renderings of one result: render them in parallel.
+    let formats: Vec<(Format, &str)> = <Format as clap::ValueEnum>::value_variants()
+        .iter()
+        .filter_map(|f| report_file(*f).map(|path| (*f, path)))
+        .collect();
+    let (reports, gaps) = rayon::join(
+        || {
+            use rayon::prelude::*;
+            formats
+                .par_iter()
+                .map(|(format, path)| {
+                    rendered((*path).to_string(), |w| {
+                        report::render(*format, &report, &cx, w)
+                    })
+                })
+                .collect::<Result<Vec<Entry>, Error>>()
+        },
+        || gap_entries(run, &report, &cx),
+    );
+    for e in reports?.into_iter().chain(gaps?) {
         files.add(e.path, e.bytes);
     }
 
