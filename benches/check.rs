@@ -11,6 +11,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/model.rs"]
+mod model;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -19,87 +22,7 @@ use rayon::prelude::*;
 /// Writes `n` models with evidence files under `root/models/`.
 fn generate(root: &Path, n: usize) -> std::io::Result<()> {
     for i in 0..n {
-        let dir = root.join(format!("models/m{i:05}"));
-        std::fs::create_dir_all(dir.join("validation"))?;
-        let annex = if i % 7 == 0 {
-            "annex_iii = \"5(b)\"\n"
-        } else {
-            ""
-        };
-        let di = 0.70 + (i % 30) as f64 / 100.0;
-        let psi = (i % 40) as f64 / 100.0;
-        let text = format!(
-            r#"[model]
-id = "m{i:05}"
-name = "Synthetic model {i}"
-version = "1.{v}.0"
-status = "production"
-purpose = "Synthetic benchmark model"
-type = "classification"
-documentation = "docs/model.md"
-
-[roles]
-owner = "owner{o}@bank.example"
-developers = ["dev{i}@bank.example"]
-validator = "validation@bank.example"
-
-[impact]
-financial_exposure = {exp}
-customers_affected = {cust}
-automated_decision = {auto}
-
-[eu_ai_act]
-{annex}role = "provider"
-
-[data]
-protected_attributes = ["sex", "age_band"]
-provenance = "data/provenance.md"
-training_end = 2025-12-31
-label_date_max = 2025-12-01
-
-[[performance]]
-metric = "auc"
-value = 0.81
-dataset = "holdout"
-threshold = 0.7
-
-[[fairness]]
-attribute = "sex"
-group = "female"
-reference = "male"
-disparate_impact = {di}
-demographic_parity_difference = 0.04
-equalized_odds_difference = 0.03
-
-[validation]
-date = 2026-0{month}-15
-validator = "validation@bank.example"
-independent = true
-report = "validation/report.md"
-outcome = "approved"
-
-[monitoring]
-psi = {psi}
-prediction_drift = 0.02
-feature_drift_max = 0.05
-fairness_di_min = {di}
-latency_p95_ms = 120
-flag_rate_change = 0.1
-fallback = "rules-v1"
-last_review = 2026-10-01
-"#,
-            v = i % 9,
-            o = i % 50,
-            exp = (i % 100) * 250_000,
-            cust = (i % 60) * 500,
-            auto = i % 2 == 0,
-            month = 1 + i % 9,
-        );
-        std::fs::write(dir.join("model.toml"), text)?;
-        std::fs::write(
-            dir.join("validation/report.md"),
-            format!("# Validation report m{i:05}\n"),
-        )?;
+        model::write_model(root, i, 0.70 + (i % 30) as f64 / 100.0)?;
     }
     Ok(())
 }

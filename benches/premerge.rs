@@ -15,76 +15,13 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/model.rs"]
+mod model;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use git2::{IndexAddOption, Repository, Signature, Time};
-
-fn model(i: usize, di: f64) -> String {
-    let annex = if i.is_multiple_of(7) {
-        "annex_iii = \"5(b)\"\n"
-    } else {
-        ""
-    };
-    format!(
-        r#"[model]
-id = "m{i:05}"
-name = "Synthetic model {i}"
-version = "1.{v}.0"
-status = "production"
-purpose = "Synthetic benchmark model"
-type = "classification"
-
-[roles]
-owner = "owner{o}@bank.example"
-developers = ["dev{i}@bank.example"]
-validator = "validation@bank.example"
-
-[impact]
-financial_exposure = {exp}
-customers_affected = {cust}
-automated_decision = {auto}
-
-[eu_ai_act]
-{annex}role = "provider"
-
-[data]
-protected_attributes = ["sex", "age_band"]
-provenance = "data/provenance.md"
-
-[[performance]]
-metric = "auc"
-value = 0.81
-dataset = "holdout"
-threshold = 0.7
-
-[[fairness]]
-attribute = "sex"
-group = "female"
-reference = "male"
-disparate_impact = {di}
-
-[validation]
-date = 2026-0{month}-15
-validator = "validation@bank.example"
-independent = true
-report = "validation/report.md"
-outcome = "approved"
-
-[monitoring]
-psi = {psi}
-fallback = "rules-v1"
-last_review = 2026-10-01
-"#,
-        v = i % 9,
-        o = i % 50,
-        exp = (i % 100) * 250_000,
-        cust = (i % 60) * 500,
-        auto = i.is_multiple_of(2),
-        month = 1 + i % 9,
-        psi = (i % 40) as f64 / 100.0,
-    )
-}
 
 fn di(i: usize) -> f64 {
     0.80 + (i % 20) as f64 / 100.0
@@ -107,14 +44,7 @@ fn commit_all(repo: &Repository, time: i64, msg: &str) {
 fn generate(root: &Path, n: usize) -> Repository {
     let repo = Repository::init(root).unwrap();
     for i in 0..n {
-        let dir = root.join(format!("models/m{i:05}"));
-        std::fs::create_dir_all(dir.join("validation")).unwrap();
-        std::fs::write(dir.join("model.toml"), model(i, di(i))).unwrap();
-        std::fs::write(
-            dir.join("validation/report.md"),
-            format!("# Validation report m{i:05}\n"),
-        )
-        .unwrap();
+        model::write_model(root, i, di(i)).unwrap();
     }
     commit_all(&repo, 1_767_268_800, "models");
     repo
@@ -147,8 +77,7 @@ fn main() {
         .to_string();
     // The change: three models fail fairness.
     for i in [1, n / 2, n - 1] {
-        let path = dir.path().join(format!("models/m{i:05}/model.toml"));
-        std::fs::write(path, model(i, 0.55)).unwrap();
+        model::write_model(dir.path(), i, 0.55).unwrap();
     }
     commit_all(&repo, 1_767_268_800 + 86_400, "retrain three models");
     println!("generated and committed {n} models in {:.2?}", t.elapsed());
