@@ -121,8 +121,8 @@ pub struct Evaluator<'a> {
     inputs: &'a Inputs<'a>,
     sources: &'a SourceMap,
     cx: CallContext<'a>,
-    /// Each control's clause references, computed once and shared by every model's outcome.
-    clause_refs: BTreeMap<String, std::sync::Arc<[ClauseRef]>>,
+    /// Each control (by index in the program), built once and shared by every model's outcome.
+    controls: Vec<std::sync::Arc<ControlInfo>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -135,11 +135,12 @@ impl<'a> Evaluator<'a> {
                 history: inputs.tree.history(),
                 dir: "",
             },
-            clause_refs: inputs
+            controls: inputs
                 .program
                 .controls
                 .iter()
-                .map(|c| (c.id().to_string(), compute_clause_refs(inputs, c)))
+                .enumerate()
+                .map(|(i, c)| std::sync::Arc::new(control_info(inputs, i, c)))
                 .collect(),
         }
     }
@@ -833,33 +834,17 @@ impl<'a> Evaluator<'a> {
         out
     }
 
-    fn clause_refs(&self, c: &ControlDef) -> std::sync::Arc<[ClauseRef]> {
-        if let Some(refs) = self.clause_refs.get(c.id()) {
-            return refs.clone();
-        }
-        compute_clause_refs(self.inputs, c)
+    /// Every control of the program, in program order.
+    pub fn controls(&self) -> &[std::sync::Arc<ControlInfo>] {
+        &self.controls
     }
 
-    fn base_outcome(&self, c: &ControlDef, status: Status) -> ControlOutcome {
-        ControlOutcome {
-            id: c.id().to_string(),
-            title: c.ast.title.node.clone(),
-            status,
-            severity: c.severity,
-            pillar: c.ast.pillar.as_ref().map(|p| p.node.clone()),
-            stage: c.ast.stage.as_ref().map(|p| p.node.clone()),
-            blocking: false,
-            maps: self.clause_refs(c),
-            findings: Vec::new(),
-            blocked_by: Vec::new(),
-            error: None,
-            reason: None,
-            waiver: None,
-            evidence: Vec::new(),
-            remediation: c.ast.remediate.as_ref().map(|r| r.node.clone()),
-            location: None,
-            notes: Vec::new(),
-        }
+    fn base_outcome(&self, index: usize, c: &ControlDef, status: Status) -> ControlOutcome {
+        let info = match self.controls.get(index) {
+            Some(info) => info.clone(),
+            None => std::sync::Arc::new(control_info(self.inputs, index, c)),
+        };
+        ControlOutcome::new(info, status)
     }
 
     /// Evaluates one control whose prerequisites are decided.
@@ -873,7 +858,7 @@ impl<'a> Evaluator<'a> {
         evidence_cache: &mut BTreeMap<String, (EvidenceState, Option<String>)>,
     ) -> ControlOutcome {
         let program = self.inputs.program;
-        let mut out = self.base_outcome(c, Status::Pass);
+        let mut out = self.base_outcome(index, c, Status::Pass);
         let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
         // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
@@ -882,13 +867,12 @@ impl<'a> Evaluator<'a> {
                 Ok(false) => {
                     out.status = Status::NotApplicable;
                     out.reason = Some(format!("`{}` is false", self.text(applies)));
-                    out.remediation = None;
                     return out;
                 }
                 Err(e) => {
                     out.status = Status::Error;
                     out.error = Some(e.message);
-                    out.location = Some(model.locate_nearest(""));
+                    out.location = Some(Box::new(model.locate_nearest("")));
                     return out;
                 }
             }
@@ -916,8 +900,9 @@ impl<'a> Evaluator<'a> {
                 }
                 Err(e) => {
                     out.status = Status::Error;
-                    out.location =
-                        Some(model.locate_nearest(e.message.split('`').nth(1).unwrap_or("")));
+                    out.location = Some(Box::new(
+                        model.locate_nearest(e.message.split('`').nth(1).unwrap_or("")),
+                    ));
                     out.error = Some(e.message);
                     return out;
                 }
@@ -992,7 +977,7 @@ impl<'a> Evaluator<'a> {
                         out.error = Some(format!(
                             "evidence path `{rel}` leaves the repository and was not read"
                         ));
-                        out.location = Some(model.locate_nearest(""));
+                        out.location = Some(Box::new(model.locate_nearest("")));
                         return out;
                     }
                 }
@@ -1011,7 +996,8 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .flat_map(|f| f.witnesses.iter())
                 .find_map(|w| w.location.clone())
-                .or_else(|| Some(model.locate_nearest("")));
+                .or_else(|| Some(model.locate_nearest("")))
+                .map(Box::new);
             if !out.maps.is_empty() && out.maps.iter().all(|m| !m.in_force) {
                 out.status = Status::Upcoming;
             }
@@ -1105,16 +1091,10 @@ impl<'a> Evaluator<'a> {
                 done.insert(i, o);
             }
         }
-        for (i, c) in program.controls.iter().enumerate() {
-            done.entry(i).or_insert_with(|| {
-                let mut o = self.base_outcome(c, Status::NotApplicable);
-                o.reason = Some(match &tier {
-                    Some(t) => format!("does not apply to tier `{}`", t.tier),
-                    None => "the model has no tier".to_string(),
-                });
-                o.remediation = None;
-                o
-            });
+        // The controls of other tiers are only counted.
+        let other_tiers = program.controls.len() - done.len();
+        if other_tiers > 0 {
+            outcome.counts.insert(Status::NotApplicable, other_tiers);
         }
         let mut controls: Vec<ControlOutcome> = done.into_values().collect();
         controls.sort_by(|a, b| a.id.cmp(&b.id));
@@ -1156,12 +1136,12 @@ impl<'a> Evaluator<'a> {
             return;
         }
         o.status = Status::Waived;
-        o.waiver = Some(WaiverRef {
+        o.waiver = Some(Box::new(WaiverRef {
             ticket: w.ticket.clone(),
             approver: w.approver.clone(),
             expires: w.expires.to_string(),
             justification: w.justification.clone(),
-        });
+        }));
     }
 }
 
@@ -1229,7 +1209,7 @@ pub fn evaluate(
         let outcome = outcomes
             .iter()
             .find(|m| m.id == w.model)
-            .and_then(|m| m.controls.iter().find(|c| c.id == w.control));
+            .and_then(|m| m.control(&w.control));
         let state = match (model, outcome) {
             _ if !control_exists => WaiverState::UnknownTarget,
             (None, _) | (_, None) => WaiverState::UnknownTarget,
@@ -1349,6 +1329,7 @@ pub fn evaluate(
         repository,
         policy,
         frameworks,
+        controls: evaluator.controls,
         summary,
         models: outcomes,
         waivers,
@@ -1356,8 +1337,29 @@ pub fn evaluate(
     }
 }
 
+/// What control `c` (at `index` in the program) is, for the outcomes that share it.
+fn control_info(inputs: &Inputs<'_>, index: usize, c: &ControlDef) -> ControlInfo {
+    ControlInfo {
+        id: c.id().to_string(),
+        title: c.ast.title.node.clone(),
+        severity: c.severity,
+        pillar: c.ast.pillar.as_ref().map(|p| p.node.clone()),
+        stage: c.ast.stage.as_ref().map(|p| p.node.clone()),
+        tiers: inputs
+            .program
+            .graph
+            .order
+            .iter()
+            .filter(|(_, order)| order.contains(&index))
+            .map(|(tier, _)| tier.clone())
+            .collect(),
+        maps: clause_refs(inputs, c),
+        remediation: c.ast.remediate.as_ref().map(|r| r.node.clone()),
+    }
+}
+
 /// The clauses a control maps to, each with whether it binds at the evaluation date.
-fn compute_clause_refs(inputs: &Inputs<'_>, c: &ControlDef) -> std::sync::Arc<[ClauseRef]> {
+fn clause_refs(inputs: &Inputs<'_>, c: &ControlDef) -> Vec<ClauseRef> {
     c.ast
         .maps
         .iter()

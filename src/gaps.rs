@@ -284,12 +284,14 @@ pub fn rollup<'a>(fw: &'a Framework, id: &'a str) -> &'a str {
     ancestors.last().map_or(id, |a| a.id.as_str())
 }
 
-/// One model's status on a clause from the outcomes of the controls behind it (see the module
-/// docs for the order of the rules).
-pub fn model_status(in_force: bool, outcomes: &[&ControlOutcome]) -> ClauseStatus {
-    let applicable: Vec<&&ControlOutcome> = outcomes
+/// One model's status on a clause from the outcomes of the controls behind it, `None` for a
+/// control of another tier (see the module docs for the order of the rules).
+pub fn model_status(in_force: bool, outcomes: &[Option<&ControlOutcome>]) -> ClauseStatus {
+    let applicable: Vec<&ControlOutcome> = outcomes
         .iter()
+        .flatten()
         .filter(|c| c.status != Status::NotApplicable)
+        .copied()
         .collect();
     if applicable.is_empty() {
         return ClauseStatus::NotApplicable;
@@ -303,7 +305,10 @@ pub fn model_status(in_force: bool, outcomes: &[&ControlOutcome]) -> ClauseStatu
     if applicable.iter().any(|c| c.status == Status::Waived) {
         return ClauseStatus::Waived;
     }
-    if outcomes.iter().all(|c| c.status == Status::Pass) {
+    if outcomes
+        .iter()
+        .all(|c| c.is_some_and(|c| c.status == Status::Pass))
+    {
         return ClauseStatus::Met;
     }
     if applicable.iter().any(|c| c.status == Status::Pass) {
@@ -426,13 +431,16 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
                 .par_iter()
                 .zip(index.par_iter())
                 .map(|(m, ix)| {
-                    let outcomes: Vec<&ControlOutcome> = links
+                    let outcomes: Vec<Option<&ControlOutcome>> = links
                         .iter()
-                        .filter_map(|l| ix.get(l.id.as_str()).copied())
+                        .map(|l| ix.get(l.id.as_str()).copied())
                         .collect();
                     let status = model_status(force, &outcomes);
                     let is_blocking = status == ClauseStatus::Gap
-                        && outcomes.iter().any(|c| c.blocking && c.status.is_gap());
+                        && outcomes
+                            .iter()
+                            .flatten()
+                            .any(|c| c.blocking && c.status.is_gap());
                     let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
                         model: m.id.clone(),
                         tier: tier_of(m),
@@ -440,6 +448,7 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
                         blocking: is_blocking,
                         controls: outcomes
                             .iter()
+                            .flatten()
                             .filter(|c| c.status != Status::NotApplicable)
                             .map(|c| ControlState {
                                 id: c.id.clone(),

@@ -39,12 +39,43 @@ fn model<'a>(run: &'a Run, id: &str) -> &'a ModelOutcome {
 }
 
 fn status(run: &Run, model_id: &str, control: &str) -> Status {
-    model(run, model_id)
+    run.report
+        .outcome(model(run, model_id), control)
+        .unwrap_or_else(|| panic!("no control {control}"))
+        .status
+}
+
+#[test]
+fn controls_of_other_tiers_are_counted_not_stored() {
+    let r = run("2026-11-27");
+    let low = model(&r, "low");
+    let tier = low.tier.as_ref().unwrap().tier.clone();
+    // Every stored outcome is of a control of the model's tier.
+    assert!(!low.controls.is_empty());
+    for c in &low.controls {
+        assert!(c.tiers.contains(&tier), "{} stored for tier {tier}", c.id);
+    }
+    // The others are counted as not applicable, so the counts still cover every control.
+    let counted: usize = low.counts.values().sum();
+    assert_eq!(counted, r.report.controls.len());
+    let other: Vec<_> = r
+        .report
         .controls
         .iter()
-        .find(|c| c.id == control)
-        .unwrap_or_else(|| panic!("no control {control} for {model_id}"))
-        .status
+        .filter(|c| !c.tiers.contains(&tier))
+        .collect();
+    assert!(!other.is_empty());
+    for c in other {
+        assert!(low.control(&c.id).is_none());
+        let o = r.report.outcome(low, &c.id).unwrap();
+        assert_eq!(o.status, Status::NotApplicable);
+        assert_eq!(
+            o.reason.as_deref(),
+            Some(format!("does not apply to tier `{tier}`").as_str())
+        );
+        assert_eq!(o.remediation(), None);
+    }
+    assert!(r.report.outcome(low, "NO-SUCH-CONTROL").is_none());
 }
 
 #[test]

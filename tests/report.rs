@@ -84,6 +84,56 @@ fn snapshot_all(format: Format, ext: &str) {
 }
 
 #[test]
+fn text_snapshots() {
+    snapshot_all(Format::Text, "txt");
+}
+
+#[test]
+fn json_snapshots() {
+    snapshot_all(Format::Json, "json");
+}
+
+/// The JSON result lists each control once; model outcomes name it by id, and only the controls
+/// of the model's tier have outcomes (the others are counted).
+#[test]
+fn json_controls_are_listed_once_and_referenced_by_id() {
+    let r = run("mixed");
+    let doc: Json = serde_json::from_str(&render(&r, Format::Json)).unwrap();
+    assert_eq!(doc["schema_version"], "2");
+    let controls = doc["controls"].as_array().unwrap();
+    let ids: BTreeSet<&str> = controls.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), controls.len());
+    assert_eq!(controls.len(), r.policy.checked.program.controls.len());
+    for c in controls {
+        assert!(c["title"].is_string() && c["severity"].is_string() && c["tiers"].is_array());
+    }
+    let mut outcomes = 0;
+    for m in doc["models"].as_array().unwrap() {
+        let Some(tier) = m["tier"]["tier"].as_str() else {
+            continue;
+        };
+        let counted: u64 = m["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(counted as usize, controls.len());
+        for o in m["controls"].as_array().unwrap() {
+            outcomes += 1;
+            let id = o["id"].as_str().unwrap();
+            let c = controls.iter().find(|c| c["id"] == id).unwrap();
+            assert!(
+                c["tiers"].as_array().unwrap().iter().any(|t| t == tier),
+                "{id} has an outcome for tier {tier}"
+            );
+            assert!(o.get("title").is_none() && o.get("maps").is_none());
+        }
+    }
+    assert!(outcomes > 0);
+}
+
+#[test]
 fn markdown_snapshots() {
     snapshot_all(Format::Markdown, "md");
 }

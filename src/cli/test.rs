@@ -295,7 +295,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
                 }
             }
             Expectation::Control { id, status } => {
-                let Some(c) = m.controls.iter().find(|c| c.id == id.node) else {
+                let Some(c) = report.outcome(m, &id.node) else {
                     result
                         .failures
                         .push(format!("control `{}` was not evaluated", id.node));

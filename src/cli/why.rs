@@ -26,7 +26,7 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
     };
     let program = &run.policy.checked.program;
     let (Some(c), Some(def)) = (
-        m.controls.iter().find(|c| c.id == args.control),
+        run.report.outcome(m, &args.control),
         program.control(&args.control),
     ) else {
         write!(err, "error: no control `{}` in the policies", args.control)?;
@@ -90,11 +90,7 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         .requires
         .iter()
         .map(|r| {
-            let status = m
-                .controls
-                .iter()
-                .find(|x| x.id == r.node)
-                .map_or("?", |x| x.status.as_str());
+            let status = m.status_of(&r.node).as_str();
             format!("{} ({status})", r.node)
         })
         .collect();

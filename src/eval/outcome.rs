@@ -2,6 +2,7 @@
 //! every reporter renders and every pack stores. Field names are a contract (`schema_version`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -12,7 +13,7 @@ use crate::source::Location;
 use crate::value::Value;
 
 /// Version of the JSON result format.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// A framework clause a control maps to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -67,22 +68,41 @@ pub struct WaiverRef {
     pub justification: String,
 }
 
-/// One control's result for one model.
+/// What a control is: everything about it that does not depend on the model. Built once per run
+/// and shared by every model's outcome of the control; the JSON result lists it once, under
+/// `controls`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ControlOutcome {
+pub struct ControlInfo {
     pub id: String,
     pub title: String,
-    pub status: Status,
     pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pillar: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
+    /// The tiers the control applies to.
+    pub tiers: Vec<String>,
+    /// The framework clauses the control maps to, and whether each is in force at the evaluation
+    /// date.
+    pub maps: Vec<ClauseRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+/// One control's result for one model.
+///
+/// An outcome reads as its control too: `outcome.title` and `outcome.maps` are the control's (see
+/// [`ControlInfo`]). Only the controls of a model's tier have outcomes; the others are counted as
+/// `not-applicable` in [`ModelOutcome::counts`] (see [`ModelOutcome::status_of`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlOutcome {
+    /// The control, serialized as its id.
+    #[serde(rename = "id", serialize_with = "control_id")]
+    pub control: Arc<ControlInfo>,
+    pub status: Status,
     /// Whether this outcome blocks the run (status and severity against the threshold).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocking: bool,
-    /// Shared by every model's outcome of this control: the clauses and whether each is in
-    /// force do not depend on the model.
-    pub maps: std::sync::Arc<[ClauseRef]>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
     /// For `blocked`: the prerequisite chain down to the root cause (last).
@@ -95,17 +115,54 @@ pub struct ControlOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<WaiverRef>,
+    pub waiver: Option<Box<WaiverRef>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<String>,
     /// Where to look: the first witness's field, else the metadata file.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     /// Further facts, e.g. a waiver that exists but was rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+fn control_id<S: serde::Serializer>(c: &Arc<ControlInfo>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&c.id)
+}
+
+impl std::ops::Deref for ControlOutcome {
+    type Target = ControlInfo;
+
+    fn deref(&self) -> &ControlInfo {
+        &self.control
+    }
+}
+
+impl ControlOutcome {
+    /// An outcome of `control` with `status` and nothing else recorded.
+    pub fn new(control: Arc<ControlInfo>, status: Status) -> Self {
+        ControlOutcome {
+            control,
+            status,
+            blocking: false,
+            findings: Vec::new(),
+            blocked_by: Vec::new(),
+            error: None,
+            reason: None,
+            waiver: None,
+            evidence: Vec::new(),
+            location: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The remediation to show: the control's, except for controls that do not apply.
+    pub fn remediation(&self) -> Option<&str> {
+        match self.status {
+            Status::NotApplicable => None,
+            _ => self.control.remediation.as_deref(),
+        }
+    }
 }
 
 /// A KRI's level.
@@ -186,7 +243,9 @@ pub struct ModelOutcome {
     /// False when the metadata could not be read: the model is reported, not evaluated.
     pub evaluated: bool,
     pub blocking: usize,
+    /// Control statuses, counting the controls of other tiers as `not-applicable`.
     pub counts: StatusCounts,
+    /// The outcomes of the controls of the model's tier, by control id.
     pub controls: Vec<ControlOutcome>,
     pub kris: Vec<KriOutcome>,
     pub diagnostics: Vec<Diagnostic>,
@@ -201,6 +260,28 @@ impl ModelOutcome {
                 Status::Fail | Status::Blocked | Status::Error | Status::Upcoming | Status::Waived
             )
         })
+    }
+
+    /// The outcome of control `id`, when it applies to the model's tier.
+    pub fn control(&self, id: &str) -> Option<&ControlOutcome> {
+        self.controls
+            .binary_search_by(|c| c.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.controls.get(i))
+    }
+
+    /// The status of control `id`: its outcome's, or `not-applicable` when the control is not one
+    /// of the model's tier.
+    pub fn status_of(&self, id: &str) -> Status {
+        self.control(id).map_or(Status::NotApplicable, |c| c.status)
+    }
+
+    /// Why a control without an outcome does not apply.
+    pub fn not_in_tier(&self) -> String {
+        match &self.tier {
+            Some(t) => format!("does not apply to tier `{}`", t.tier),
+            None => "the model has no tier".to_string(),
+        }
     }
 
     pub fn kri_level(&self) -> KriLevel {
@@ -277,6 +358,8 @@ pub struct RunReport {
     pub repository: String,
     pub policy: PolicyInfo,
     pub frameworks: Vec<FrameworkInfo>,
+    /// Every control of the policy set, as the model outcomes refer to them by id.
+    pub controls: Vec<Arc<ControlInfo>>,
     pub summary: Summary,
     pub models: Vec<ModelOutcome>,
     pub waivers: Vec<WaiverOutcome>,
@@ -292,5 +375,25 @@ impl RunReport {
 
     pub fn model(&self, id: &str) -> Option<&ModelOutcome> {
         self.models.iter().find(|m| m.id == id)
+    }
+
+    /// Control `id`, when the policy set has it.
+    pub fn control(&self, id: &str) -> Option<&Arc<ControlInfo>> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// Model `m`'s outcome of control `id`: the recorded one, or a `not-applicable` one when the
+    /// control belongs to other tiers. `None` when the policy set has no such control.
+    pub fn outcome<'r>(
+        &'r self,
+        m: &'r ModelOutcome,
+        id: &str,
+    ) -> Option<std::borrow::Cow<'r, ControlOutcome>> {
+        if let Some(c) = m.control(id) {
+            return Some(std::borrow::Cow::Borrowed(c));
+        }
+        let mut c = ControlOutcome::new(self.control(id)?.clone(), Status::NotApplicable);
+        c.reason = Some(m.not_in_tier());
+        Some(std::borrow::Cow::Owned(c))
     }
 }

@@ -694,9 +694,9 @@ fn gap(m: &ModelOutcome, c: &ControlOutcome, baseline: BaselineState) -> Gap {
         blocking: c.blocking,
         baseline,
         file: m.file.clone(),
-        location: c.location.clone(),
+        location: c.location.as_deref().cloned(),
         message,
-        remediation: c.remediation.clone(),
+        remediation: c.remediation().map(str::to_string),
         maps: c
             .maps
             .iter()

@@ -308,7 +308,7 @@ fn control_view(m: &ModelOutcome, c: &ControlOutcome) -> ControlView {
                 w.approver, w.ticket, w.expires, w.justification
             )
         }),
-        remediation: c.remediation.clone().unwrap_or_default(),
+        remediation: c.remediation().unwrap_or_default().to_string(),
         location: c
             .location
             .as_ref()

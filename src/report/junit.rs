@@ -35,7 +35,7 @@ fn description(m: &ModelOutcome, c: &ControlOutcome) -> String {
     } else {
         lines.push(format!("location: {}", m.file));
     }
-    if let Some(r) = &c.remediation {
+    if let Some(r) = c.remediation() {
         lines.push(format!("fix: {r}"));
     }
     if !c.maps.is_empty() {

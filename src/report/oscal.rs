@@ -366,16 +366,19 @@ pub fn build(report: &RunReport) -> Document {
                 links: Vec::new(),
                 statuses: Vec::new(),
             };
-            let mut by_clause: BTreeMap<ClauseKey<'_>, (bool, Vec<&ControlOutcome>)> =
+            let mut by_clause: BTreeMap<ClauseKey<'_>, (bool, Vec<Option<&ControlOutcome>>)> =
                 BTreeMap::new();
-            for c in &m.controls {
-                for r in c.maps.iter() {
+            for info in &report.controls {
+                let c = m.control(&info.id);
+                for r in &info.maps {
                     by_clause
                         .entry((r.framework.as_str(), r.clause.as_str()))
                         .or_insert((r.in_force, Vec::new()))
                         .1
                         .push(c);
                 }
+            }
+            for c in &m.controls {
                 if c.status == Status::NotApplicable {
                     continue;
                 }

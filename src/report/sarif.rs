@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::Severity;
 use crate::diagnostic::{self, Code, Diagnostic};
-use crate::eval::{ControlOutcome, ModelOutcome, RunReport, Status};
+use crate::eval::{ControlInfo, ControlOutcome, ModelOutcome, RunReport, Status};
 use crate::source::Location;
 
 const SCHEMA: &str =
@@ -271,7 +271,7 @@ impl Rules {
     }
 }
 
-fn control_rule(c: &ControlOutcome) -> Rule {
+fn control_rule(c: &ControlInfo) -> Rule {
     let mut tags: Vec<String> = c
         .maps
         .iter()
@@ -360,12 +360,11 @@ pub fn log(report: &RunReport) -> Log {
         index: BTreeMap::new(),
     };
     // Rules in a stable order: controls by id, then diagnostic codes by name.
-    let mut controls: BTreeMap<&str, &ControlOutcome> = BTreeMap::new();
-    for m in &report.models {
-        for c in &m.controls {
-            controls.entry(c.id.as_str()).or_insert(c);
-        }
-    }
+    let controls: BTreeMap<&str, &ControlInfo> = report
+        .controls
+        .iter()
+        .map(|c| (c.id.as_str(), &**c))
+        .collect();
     for (id, c) in &controls {
         rules.add(id, || control_rule(c));
     }
@@ -414,7 +413,7 @@ pub fn log(report: &RunReport) -> Log {
                 message: Text {
                     text: message(m, c),
                 },
-                locations: vec![location(c.location.as_ref(), &m.file)],
+                locations: vec![location(c.location.as_deref(), &m.file)],
                 partial_fingerprints: BTreeMap::from([(
                     "mrmModelControl/v1".to_string(),
                     fingerprint(&[&m.id, &c.id]),
@@ -426,7 +425,7 @@ pub fn log(report: &RunReport) -> Log {
                     status: Some(c.status.as_str()),
                     severity: Some(c.severity.as_str()),
                     blocking: c.blocking,
-                    remediation: c.remediation.clone(),
+                    remediation: c.remediation().map(str::to_string),
                 },
             });
         }

@@ -202,7 +202,7 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
             st.dim(&format!("maps {}", maps.join(" · ")))
         )?;
     }
-    if let Some(r) = &c.remediation
+    if let Some(r) = c.remediation()
         && matches!(c.status, Status::Fail | Status::Upcoming | Status::Error)
     {
         writeln!(out, "      fix: {r}")?;
