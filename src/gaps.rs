@@ -44,7 +44,7 @@ use crate::eval::{ControlOutcome, ModelOutcome, RunReport, Status};
 use crate::framework::{Catalogs, Framework};
 
 /// Version of the JSON gap report format.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Clause kinds that roll-ups stop at: an EU AI Act article or Annex III point, a NIST AI RMF
 /// category, an ISO/IEC 42001 subclause or Annex A control objective, an SR section.
@@ -112,6 +112,7 @@ pub struct ControlLink {
 pub struct ControlState {
     pub id: String,
     pub status: Status,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocking: bool,
 }
 
@@ -119,11 +120,12 @@ pub struct ControlState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelClause {
     pub model: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier: Option<String>,
     pub status: ClauseStatus,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocking: bool,
-    /// The applicable controls behind the clause and their statuses.
+    /// The applicable controls behind the clause that did not pass, and their statuses (none
+    /// when the clause is met: every control behind it passed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<ControlState>,
 }
 
@@ -358,15 +360,29 @@ fn behind(fw: &Framework, program: &Program) -> BTreeMap<String, BTreeMap<usize,
     out
 }
 
-/// Analyses a finished run per framework clause.
+/// Analyses a finished run per framework clause, for every framework the report covers.
 pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> GapReport {
+    analyze_frameworks(report, catalogs, program, None)
+}
+
+/// Analyses a finished run for one of the frameworks it covers, with that framework's totals.
+pub fn analyze_framework(
+    report: &RunReport,
+    catalogs: &Catalogs,
+    program: &Program,
+    framework: &str,
+) -> GapReport {
+    analyze_frameworks(report, catalogs, program, Some(framework))
+}
+
+fn analyze_frameworks(
+    report: &RunReport,
+    catalogs: &Catalogs,
+    program: &Program,
+    only: Option<&str>,
+) -> GapReport {
     let as_of: Option<jiff::civil::Date> = report.as_of.parse().ok();
     let evaluated: Vec<&ModelOutcome> = report.models.iter().filter(|m| m.evaluated).collect();
-    // Per model: control id → outcome.
-    let index: Vec<BTreeMap<&str, &ControlOutcome>> = evaluated
-        .iter()
-        .map(|m| m.controls.iter().map(|c| (c.id.as_str(), c)).collect())
-        .collect();
     let tier_of = |m: &ModelOutcome| m.tier.as_ref().map(|t| t.tier.clone());
     let tier_key = |m: &ModelOutcome| {
         m.tier
@@ -388,7 +404,11 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
         })
         .collect();
 
-    for info in &report.frameworks {
+    for info in report
+        .frameworks
+        .iter()
+        .filter(|f| only.is_none_or(|id| f.id == id))
+    {
         let Some(fw) = catalogs.get(&info.id) else {
             continue;
         };
@@ -429,12 +449,9 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
             // Models are independent: decide them in parallel, then gather in order.
             let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = evaluated
                 .par_iter()
-                .zip(index.par_iter())
-                .map(|(m, ix)| {
-                    let outcomes: Vec<Option<&ControlOutcome>> = links
-                        .iter()
-                        .map(|l| ix.get(l.id.as_str()).copied())
-                        .collect();
+                .map(|m| {
+                    let outcomes: Vec<Option<&ControlOutcome>> =
+                        links.iter().map(|l| m.control(&l.id)).collect();
                     let status = model_status(force, &outcomes);
                     let is_blocking = status == ClauseStatus::Gap
                         && outcomes
@@ -443,13 +460,12 @@ pub fn analyze(report: &RunReport, catalogs: &Catalogs, program: &Program) -> Ga
                             .any(|c| c.blocking && c.status.is_gap());
                     let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
                         model: m.id.clone(),
-                        tier: tier_of(m),
                         status,
                         blocking: is_blocking,
                         controls: outcomes
                             .iter()
                             .flatten()
-                            .filter(|c| c.status != Status::NotApplicable)
+                            .filter(|c| !matches!(c.status, Status::NotApplicable | Status::Pass))
                             .map(|c| ControlState {
                                 id: c.id.clone(),
                                 status: c.status,

@@ -32,6 +32,7 @@ pub mod sign;
 mod tables;
 pub mod verify;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -93,17 +94,17 @@ pub struct PackOptions<'a> {
 
 /// A pack's contents before they are archived.
 #[derive(Debug)]
-pub struct Contents {
+pub struct Contents<'r> {
     /// `manifest.json` first, then every other entry in path order.
     pub entries: Vec<Entry>,
     pub manifest: Manifest,
     /// The report restricted to the selected models, as stored in `results.json`.
-    pub report: RunReport,
+    pub report: Cow<'r, RunReport>,
     /// Evidence that was referenced but not copied, and why.
     pub refused: Vec<Diagnostic>,
 }
 
-impl Contents {
+impl Contents<'_> {
     /// The modification time written into every archive header: midnight UTC of the evaluation
     /// date, so extracted files carry a meaningful date that does not depend on the clock.
     pub fn mtime(&self) -> u64 {
@@ -113,6 +114,16 @@ impl Contents {
             .ok()
             .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
             .map_or(0, |z| u64::try_from(z.timestamp().as_second()).unwrap_or(0))
+    }
+
+    /// The same contents, owning their report.
+    pub fn into_owned(self) -> Contents<'static> {
+        Contents {
+            entries: self.entries,
+            manifest: self.manifest,
+            report: Cow::Owned(self.report.into_owned()),
+            refused: self.refused,
+        }
     }
 }
 
@@ -240,10 +251,12 @@ fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<En
         .frameworks
         .par_iter()
         .map(|fw| {
-            let mut one = report.clone();
-            one.frameworks.retain(|f| f.id == fw.id);
-            let gaps =
-                crate::gaps::analyze(&one, &run.policy.catalogs, &run.policy.checked.program);
+            let gaps = crate::gaps::analyze_framework(
+                report,
+                &run.policy.catalogs,
+                &run.policy.checked.program,
+                &fw.id,
+            );
             Ok(vec![
                 rendered(format!("gaps/{}.md", fw.id), |w| {
                     report::render_gaps(report::GapFormat::Markdown, &gaps, cx, w)
@@ -272,7 +285,7 @@ impl Files {
 }
 
 /// Assembles a pack from a finished run.
-pub fn contents(run: &Run, opts: &PackOptions<'_>) -> Result<Contents, Error> {
+pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>, Error> {
     let report = select(&run.report, &opts.models)?;
     let cx = Context {
         sources: &run.sources,
@@ -486,9 +499,9 @@ fn sums_line(path: &str, hash: &str) -> String {
 }
 
 /// Restricts a report to some models, recomputing the totals. Empty `models` keeps them all.
-pub fn select(report: &RunReport, models: &[String]) -> Result<RunReport, Error> {
+pub fn select<'r>(report: &'r RunReport, models: &[String]) -> Result<Cow<'r, RunReport>, Error> {
     if models.is_empty() {
-        return Ok(report.clone());
+        return Ok(Cow::Borrowed(report));
     }
     for id in models {
         if report.model(id).is_none() {
@@ -529,7 +542,7 @@ pub fn select(report: &RunReport, models: &[String]) -> Result<RunReport, Error>
             .entry(m.kri_level().as_str().to_string())
             .or_default() += 1;
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Reads and hashes every present evidence file the report's controls reference, once each and

@@ -514,7 +514,7 @@ impl<W: Write> Write for FailAfter<W> {
     }
 }
 
-fn contents_of(dir: &tempfile::TempDir) -> pack::Contents {
+fn contents_of(dir: &tempfile::TempDir) -> pack::Contents<'static> {
     let req = Request {
         repo: root(dir),
         policies: vec![policy()],
@@ -531,7 +531,7 @@ fn contents_of(dir: &tempfile::TempDir) -> pack::Contents {
         command: vec!["mrm".into()],
         git: None,
     };
-    pack::contents(&run, &opts).unwrap()
+    pack::contents(&run, &opts).unwrap().into_owned()
 }
 
 #[test]

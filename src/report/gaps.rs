@@ -393,41 +393,52 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A CSV field, quoted when needed (RFC 4180).
-fn field(s: &str) -> String {
+fn field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.to_string()
+        s.into()
     }
 }
 
+/// One row per framework clause and model it applies to (and per clause the policy does not
+/// cover); `controls` lists the controls behind the clause that did not pass for the model.
 pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
     writeln!(
         out,
         "framework,clause,group,title,in_force,model,tier,status,blocking,controls"
     )?;
+    let tiers: std::collections::BTreeMap<&str, &str> = report
+        .models
+        .iter()
+        .map(|m| (m.id.as_str(), m.tier.as_deref().unwrap_or("")))
+        .collect();
+    let mut controls = String::new();
     for f in &report.frameworks {
         for c in &f.clauses {
+            // The clause's columns are the same on every row.
+            let clause = [field(&f.id), field(&c.id), field(&c.group), field(&c.title)].join(",");
+            let in_force = if c.in_force { "true" } else { "false" };
             for m in &c.models {
-                let controls: Vec<String> = m
-                    .controls
-                    .iter()
-                    .map(|x| format!("{}={}", x.id, x.status.as_str()))
-                    .collect();
-                let row = [
-                    f.id.as_str(),
-                    c.id.as_str(),
-                    c.group.as_str(),
-                    c.title.as_str(),
-                    if c.in_force { "true" } else { "false" },
-                    m.model.as_str(),
-                    m.tier.as_deref().unwrap_or(""),
+                controls.clear();
+                for (i, x) in m.controls.iter().enumerate() {
+                    if i > 0 {
+                        controls.push(' ');
+                    }
+                    controls.push_str(&x.id);
+                    controls.push('=');
+                    controls.push_str(x.status.as_str());
+                }
+                writeln!(
+                    out,
+                    "{clause},{in_force},{},{},{},{},{}",
+                    field(&m.model),
+                    field(tiers.get(m.model.as_str()).copied().unwrap_or("")),
                     m.status.as_str(),
                     if m.blocking { "true" } else { "false" },
-                    &controls.join(" "),
-                ];
-                let row: Vec<String> = row.iter().map(|x| field(x)).collect();
-                writeln!(out, "{}", row.join(","))?;
+                    field(&controls)
+                )?;
             }
         }
         for c in &f.not_covered {
@@ -443,9 +454,9 @@ pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
                 "false",
                 "",
             ];
-            let row: Vec<String> = row.iter().map(|x| field(x)).collect();
+            let row: Vec<_> = row.iter().map(|x| field(x)).collect();
             writeln!(out, "{}", row.join(","))?;
         }
     }
-    Ok(())
+    out.flush()
 }
