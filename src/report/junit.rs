@@ -1,12 +1,15 @@
 //! JUnit XML through `quick-junit`: one test suite per model, one test case per control that
 //! applies to the model's tier. Failing, blocked and unevaluable controls are failures carrying the
 //! explanation and the fix; waived and not-yet-in-force controls are skipped with the reason.
+//! Cases that did not pass carry their severity and exact status as properties; passing cases are
+//! bare, which keeps a 10,000-model report small.
 //! A model whose metadata could not be read is one errored test case. No timestamps or durations
 //! are written, so the output is deterministic.
 
 use std::io::{self, Write};
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use rayon::prelude::*;
 
 use crate::eval::{ControlOutcome, ModelOutcome, RunReport, Status};
 
@@ -86,34 +89,41 @@ fn case(m: &ModelOutcome, c: &ControlOutcome) -> Option<TestCase> {
     };
     let mut tc = TestCase::new(format!("{}: {}", c.id, c.title), status);
     tc.set_classname(format!("{}.{}", m.id, c.id));
-    tc.add_property(Property::new("severity", c.severity.as_str()));
-    tc.add_property(Property::new("status", c.status.as_str()));
+    // A passing case says so by itself; the others carry their severity and exact status.
+    if c.status != Status::Pass {
+        tc.add_property(Property::new("severity", c.severity.as_str()));
+        tc.add_property(Property::new("status", c.status.as_str()));
+    }
     Some(tc)
 }
 
 /// Builds the JUnit report.
 pub fn build(report: &RunReport) -> Report {
     let mut r = Report::new(format!("mrm {}", report.repository));
-    for m in &report.models {
-        let mut suite = TestSuite::new(m.id.clone());
-        if let Some(t) = &m.tier {
-            suite.add_property(Property::new("tier", t.tier.as_str()));
-        }
-        suite.add_property(Property::new("file", m.file.as_str()));
-        suite.add_property(Property::new("as_of", report.as_of.as_str()));
-        if !m.evaluated {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message("the model's metadata could not be read");
-            let text: Vec<String> = m.diagnostics.iter().map(|d| d.message.clone()).collect();
-            s.set_description(text.join("\n"));
-            let mut tc = TestCase::new("metadata", s);
-            tc.set_classname(format!("{}.metadata", m.id));
-            suite.add_test_case(tc);
-        }
-        suite.add_test_cases(m.controls.iter().filter_map(|c| case(m, c)));
-        r.add_test_suite(suite);
-    }
+    // Models are independent: build their suites in parallel, then add them in model order.
+    let suites: Vec<TestSuite> = report.models.par_iter().map(|m| suite(report, m)).collect();
+    r.add_test_suites(suites);
     r
+}
+
+fn suite(report: &RunReport, m: &ModelOutcome) -> TestSuite {
+    let mut suite = TestSuite::new(m.id.clone());
+    if let Some(t) = &m.tier {
+        suite.add_property(Property::new("tier", t.tier.as_str()));
+    }
+    suite.add_property(Property::new("file", m.file.as_str()));
+    suite.add_property(Property::new("as_of", report.as_of.as_str()));
+    if !m.evaluated {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message("the model's metadata could not be read");
+        let text: Vec<String> = m.diagnostics.iter().map(|d| d.message.clone()).collect();
+        s.set_description(text.join("\n"));
+        let mut tc = TestCase::new("metadata", s);
+        tc.set_classname(format!("{}.metadata", m.id));
+        suite.add_test_case(tc);
+    }
+    suite.add_test_cases(m.controls.iter().filter_map(|c| case(m, c)));
+    suite
 }
 
 pub fn render(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
