@@ -299,19 +299,24 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
         .iter()
         .filter_map(|f| report_file(*f).map(|path| (*f, path)))
         .collect();
-    let (reports, gaps) = rayon::join(
+    // Evidence is read (through the tree) and hashed meanwhile.
+    let ((reports, gaps), (evidence, refused)) = rayon::join(
         || {
-            use rayon::prelude::*;
-            formats
-                .par_iter()
-                .map(|(format, path)| {
-                    rendered((*path).to_string(), |w| {
-                        report::render(*format, &report, &cx, w)
-                    })
-                })
-                .collect::<Result<Vec<Entry>, Error>>()
+            rayon::join(
+                || {
+                    formats
+                        .par_iter()
+                        .map(|(format, path)| {
+                            rendered((*path).to_string(), |w| {
+                                report::render(*format, &report, &cx, w)
+                            })
+                        })
+                        .collect::<Result<Vec<Entry>, Error>>()
+                },
+                || gap_entries(run, &report, &cx),
+            )
         },
-        || gap_entries(run, &report, &cx),
+        || copy_evidence(&report, opts.tree),
     );
     for e in reports?.into_iter().chain(gaps?) {
         files.add(e.path, e.bytes);
@@ -354,8 +359,6 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
         }
     }
 
-    // Evidence, read through the tree.
-    let (evidence, refused) = copy_evidence(&report, opts.tree);
     let mut evidence_hashes = BTreeMap::new();
     for (path, (bytes, hash)) in evidence {
         evidence_hashes.insert(path.clone(), hash.clone());

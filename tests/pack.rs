@@ -113,7 +113,7 @@ fn verify(file: &Path) -> (u8, String, String) {
 
 /// The entries of a `.tar.gz`, in archive order.
 fn entries(file: &Path) -> Vec<Entry> {
-    let gz = flate2::read::GzDecoder::new(fs::File::open(file).unwrap());
+    let gz = flate2::read::MultiGzDecoder::new(fs::File::open(file).unwrap());
     let mut ar = tar::Archive::new(gz);
     ar.entries()
         .unwrap()
@@ -217,7 +217,7 @@ fn the_layout_is_sorted_with_the_manifest_first_and_fixed_headers() {
     );
 
     // Headers: regular files, 0644, root-owned with no names, midnight of the evaluation date.
-    let gz = flate2::read::GzDecoder::new(fs::File::open(&file).unwrap());
+    let gz = flate2::read::MultiGzDecoder::new(fs::File::open(&file).unwrap());
     let mut ar = tar::Archive::new(gz);
     for e in ar.entries().unwrap() {
         let e = e.unwrap();
@@ -722,8 +722,26 @@ fn a_pack_opens_with_tar_and_checks_with_sha256sum() {
         return;
     }
     let dir = repo();
+    // Evidence larger than one compressed piece, so the pack holds several gzip members.
+    let mut big = String::new();
+    let mut i: u64 = 0;
+    while big.len() < 3 * pack::archive::PIECE {
+        i += 1;
+        big.push_str(&format!(
+            "line {i} checksum {:x}\n",
+            i.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ));
+    }
+    write(&root(&dir).join("models/a/reports/validation.pdf"), &big);
     let file = dir.path().join("p.tar.gz");
     pack_ok(&root(&dir), &file);
+    let mut first = Vec::new();
+    let _ = flate2::read::GzDecoder::new(fs::File::open(&file).unwrap()).read_to_end(&mut first);
+    let mut all = Vec::new();
+    flate2::read::MultiGzDecoder::new(fs::File::open(&file).unwrap())
+        .read_to_end(&mut all)
+        .unwrap();
+    assert!(first.len() < all.len(), "expected several gzip members");
     let listed = Command::new("tar").arg("-tzf").arg(&file).output().unwrap();
     assert!(listed.status.success());
     let listed = String::from_utf8(listed.stdout).unwrap();

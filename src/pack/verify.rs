@@ -9,7 +9,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
 
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 
 use super::sign::{self, SIGNATURE, SignatureCheck};
@@ -125,7 +125,7 @@ fn keep(path: &str) -> bool {
 
 /// Reads a `.tar.gz` pack and checks every entry against its manifest.
 pub fn check<R: Read>(reader: R) -> Result<Verification, ReadError> {
-    let mut archive = tar::Archive::new(GzDecoder::new(reader));
+    let mut archive = tar::Archive::new(MultiGzDecoder::new(reader));
     let mut found: BTreeMap<String, (String, u64)> = BTreeMap::new();
     let mut kept = BTreeMap::new();
     let mut problems = Vec::new();
