@@ -640,18 +640,73 @@ pub fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.add_filter("plural", plural);
     env.add_filter("ticks", ticks);
     env.add_template("dashboard.html", include_str!("templates/dashboard.html"))?;
+    env.add_template("heat-row.html", include_str!("templates/heat-row.html"))?;
+    env.add_template("model-row.html", include_str!("templates/model-row.html"))?;
+    env.add_template(
+        "model-detail.html",
+        include_str!("templates/model-detail.html"),
+    )?;
     env.add_template("style.css", include_str!("templates/style.css"))?;
     env.add_template("dashboard.md", include_str!("templates/dashboard.md"))?;
+    env.add_template("heat-row.md", include_str!("templates/heat-row.md"))?;
+    env.add_template("model-row.md", include_str!("templates/model-row.md"))?;
+    env.add_template("model-detail.md", include_str!("templates/model-detail.md"))?;
     Ok(env)
 }
 
-/// Renders a template of [`environment`] with the dashboard of `report`.
+/// The per-model parts of a page, rendered from `heat-row`, `model-row` and `model-detail`.
+#[derive(Debug, Default)]
+struct Parts {
+    heat: Vec<Value>,
+    rows: Vec<Value>,
+    details: Vec<Value>,
+}
+
+/// Renders a template of [`environment`] (`dashboard.html` or `dashboard.md`) with the dashboard
+/// of `report`. The per-model parts (heat map row, inventory row, details) are rendered first,
+/// one model at a time and in parallel, and the page places them in model order.
 pub fn render(template: &str, report: &RunReport) -> std::io::Result<String> {
-    let env = environment().map_err(std::io::Error::other)?;
-    let tmpl = env.get_template(template).map_err(std::io::Error::other)?;
-    let view = build(report);
-    tmpl.render(minijinja::context! { d => Value::from(minijinja::value::Serde(&view)) })
-        .map_err(std::io::Error::other)
+    use rayon::prelude::*;
+    let err = std::io::Error::other;
+    let env = environment().map_err(err)?;
+    let ext = template.rsplit('.').next().unwrap_or("html");
+    let page = env.get_template(template).map_err(err)?;
+    let part = |name: &str| env.get_template(&format!("{name}.{ext}")).map_err(err);
+    let (heat_row, model_row, model_detail) =
+        (part("heat-row")?, part("model-row")?, part("model-detail")?);
+    let mut view = build(report);
+    let models = std::mem::take(&mut view.models);
+    let heatmap = std::mem::take(&mut view.heatmap);
+    let as_of = view.as_of.as_str();
+    let rendered: Vec<Result<[Value; 3], minijinja::Error>> = models
+        .par_iter()
+        .zip(heatmap.par_iter())
+        .map(|(m, r)| {
+            let m = Value::from(minijinja::value::Serde(m));
+            let r = Value::from(minijinja::value::Serde(r));
+            Ok([
+                Value::from_safe_string(heat_row.render(minijinja::context! { r })?),
+                Value::from_safe_string(model_row.render(minijinja::context! { m => m.clone() })?),
+                Value::from_safe_string(model_detail.render(minijinja::context! { m, as_of })?),
+            ])
+        })
+        .collect();
+    let mut parts = Parts::default();
+    for r in rendered {
+        let [heat, row, detail] = r.map_err(err)?;
+        parts.heat.push(heat);
+        parts.rows.push(row);
+        parts.details.push(detail);
+    }
+    page.render(minijinja::context! {
+        d => Value::from(minijinja::value::Serde(&view)),
+        parts => minijinja::context! {
+            heat => Value::from(parts.heat),
+            rows => Value::from(parts.rows),
+            details => Value::from(parts.details),
+        },
+    })
+    .map_err(err)
 }
 
 /// Markdown text: `<` as an entity so user text cannot open HTML; lines joined.
