@@ -119,7 +119,7 @@ pub struct ControlState {
 /// One model's status on one clause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelClause {
-    pub model: String,
+    pub model: std::sync::Arc<str>,
     pub status: ClauseStatus,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub blocking: bool,
@@ -383,6 +383,27 @@ fn analyze_frameworks(
 ) -> GapReport {
     let as_of: Option<jiff::civil::Date> = report.as_of.parse().ok();
     let evaluated: Vec<&ModelOutcome> = report.models.iter().filter(|m| m.evaluated).collect();
+    // Per model: its outcome of each control, by position in the program (none for the controls
+    // of other tiers), and its id, shared by the model's clause entries.
+    let position: BTreeMap<&str, usize> = program
+        .controls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id(), i))
+        .collect();
+    let outcomes_of: Vec<Vec<Option<&ControlOutcome>>> = evaluated
+        .par_iter()
+        .map(|m| {
+            let mut v = vec![None; program.controls.len()];
+            for c in &m.controls {
+                if let Some(slot) = position.get(c.id.as_str()).and_then(|&i| v.get_mut(i)) {
+                    *slot = Some(c);
+                }
+            }
+            v
+        })
+        .collect();
+    let ids: Vec<std::sync::Arc<str>> = evaluated.iter().map(|m| m.id.as_str().into()).collect();
     let tier_of = |m: &ModelOutcome| m.tier.as_ref().map(|t| t.tier.clone());
     let tier_key = |m: &ModelOutcome| {
         m.tier
@@ -435,6 +456,7 @@ fn analyze_frameworks(
                 continue;
             }
             let force = in_force(&clause.id);
+            let positions: Vec<usize> = ctrls.keys().copied().collect();
             let links: Vec<ControlLink> = ctrls
                 .iter()
                 .filter_map(|(&i, maps)| {
@@ -447,11 +469,14 @@ fn analyze_frameworks(
                 })
                 .collect();
             // Models are independent: decide them in parallel, then gather in order.
-            let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = evaluated
+            let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = outcomes_of
                 .par_iter()
-                .map(|m| {
-                    let outcomes: Vec<Option<&ControlOutcome>> =
-                        links.iter().map(|l| m.control(&l.id)).collect();
+                .zip(ids.par_iter())
+                .map(|(by_position, id)| {
+                    let outcomes: Vec<Option<&ControlOutcome>> = positions
+                        .iter()
+                        .map(|&i| by_position.get(i).copied().flatten())
+                        .collect();
                     let status = model_status(force, &outcomes);
                     let is_blocking = status == ClauseStatus::Gap
                         && outcomes
@@ -459,7 +484,7 @@ fn analyze_frameworks(
                             .flatten()
                             .any(|c| c.blocking && c.status.is_gap());
                     let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
-                        model: m.id.clone(),
+                        model: id.clone(),
                         status,
                         blocking: is_blocking,
                         controls: outcomes

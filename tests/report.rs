@@ -527,7 +527,7 @@ fn gap_statuses_follow_the_documented_rules() {
             .iter()
             .find(|c| c.id == clause)
             .unwrap_or_else(|| panic!("no clause {fw} {clause}"));
-        let m = c.models.iter().find(|m| m.model == "card-fraud");
+        let m = c.models.iter().find(|m| &*m.model == "card-fraud");
         (c.status, m.map(|m| (m.status, m.blocking)))
     };
     // DR-FAIR fails (critical): a blocking gap.
@@ -583,7 +583,7 @@ fn partial_means_some_controls_pass_and_the_rest_do_not_apply() {
     let g = gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
     let sr = g.frameworks.iter().find(|f| f.id == "sr-11-7").unwrap();
     let v = sr.clauses.iter().find(|c| c.id == "V").unwrap();
-    let of = |m: &str| v.models.iter().find(|x| x.model == m).unwrap().status;
+    let of = |m: &str| v.models.iter().find(|x| &*x.model == m).unwrap().status;
     assert_eq!(of("credit-pd"), ClauseStatus::Met);
     assert_eq!(of("branch-footfall"), ClauseStatus::Partial);
     assert_eq!(v.status, ClauseStatus::Partial);

@@ -434,7 +434,7 @@ pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
                     out,
                     "{clause},{in_force},{},{},{},{},{}",
                     field(&m.model),
-                    field(tiers.get(m.model.as_str()).copied().unwrap_or("")),
+                    field(tiers.get(&*m.model).copied().unwrap_or("")),
                     m.status.as_str(),
                     if m.blocking { "true" } else { "false" },
                     field(&controls)
