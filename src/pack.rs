@@ -273,14 +273,35 @@ fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<En
 /// A file's bytes and their SHA-256.
 type Hashed = (Vec<u8>, String);
 
-/// The pack's files by path, each hashed once as it is added.
+/// The pack's files by path, each hashed once: files added with [`Files::add`] are hashed
+/// together, in parallel, by [`Files::hash`].
 #[derive(Default)]
-struct Files(BTreeMap<String, Hashed>);
+struct Files {
+    hashed: BTreeMap<String, Hashed>,
+    pending: Vec<(String, Vec<u8>)>,
+}
 
 impl Files {
     fn add(&mut self, path: String, bytes: Vec<u8>) {
-        let hash = sha256(&bytes);
-        self.0.insert(path, (bytes, hash));
+        self.pending.push((path, bytes));
+    }
+
+    fn add_hashed(&mut self, path: String, hashed: Hashed) {
+        self.hashed.insert(path, hashed);
+    }
+
+    /// Hashes the pending files and returns every file by path.
+    fn hash(&mut self) -> &BTreeMap<String, Hashed> {
+        let pending = std::mem::take(&mut self.pending);
+        let hashed: Vec<(String, Hashed)> = pending
+            .into_par_iter()
+            .map(|(path, bytes)| {
+                let hash = sha256(&bytes);
+                (path, (bytes, hash))
+            })
+            .collect();
+        self.hashed.extend(hashed);
+        &self.hashed
     }
 }
 
@@ -347,9 +368,10 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
             files.add(format!("repository/{name}"), f.text.as_bytes().to_vec());
         }
     }
+    let selected_files: BTreeSet<&str> = report.models.iter().map(|o| o.file.as_str()).collect();
     for m in &run.models {
         if let Some(src) = &m.source
-            && report.models.iter().any(|o| o.file == m.file)
+            && selected_files.contains(m.file.as_str())
             && repo::is_contained(&m.file)
         {
             files.add(
@@ -362,7 +384,7 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
     let mut evidence_hashes = BTreeMap::new();
     for (path, (bytes, hash)) in evidence {
         evidence_hashes.insert(path.clone(), hash.clone());
-        files.0.insert(format!("evidence/{path}"), (bytes, hash));
+        files.add_hashed(format!("evidence/{path}"), (bytes, hash));
     }
 
     let frameworks: Vec<&str> = report.frameworks.iter().map(|f| f.id.as_str()).collect();
@@ -376,11 +398,13 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
     );
     // The same hashes in the form `sha256sum -c` reads, for checking without any JSON tooling.
     let sums: String = files
-        .0
+        .hash()
         .iter()
         .map(|(path, (_, hash))| sums_line(path, hash))
         .collect();
     files.add(SUMS.to_string(), sums.into_bytes());
+    files.hash();
+    let files = files.hashed;
 
     let mut selected = opts.models.clone();
     selected.sort();
@@ -413,7 +437,6 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
                 .collect(),
         },
         files: files
-            .0
             .iter()
             .map(|(path, (bytes, hash))| FileRecord {
                 path: path.clone(),
@@ -428,9 +451,9 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
     })?;
     manifest_bytes.push(b'\n');
 
-    let mut entries = Vec::with_capacity(files.0.len() + 1);
+    let mut entries = Vec::with_capacity(files.len() + 1);
     entries.push(Entry::new(MANIFEST, manifest_bytes));
-    entries.extend(files.0.into_iter().map(|(p, (b, _))| Entry::new(p, b)));
+    entries.extend(files.into_iter().map(|(p, (b, _))| Entry::new(p, b)));
     Ok(Contents {
         entries,
         manifest,
