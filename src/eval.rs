@@ -942,13 +942,10 @@ impl<'a> Evaluator<'a> {
                 let (state, sha256) = evidence_cache
                     .entry(full.clone())
                     .or_insert_with(|| {
-                        let state = self.inputs.tree.evidence(&full);
-                        let sha = (state == EvidenceState::Present)
-                            .then(|| self.inputs.tree.read(&full).ok())
-                            .flatten()
-                            .map(|bytes| {
-                                base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
-                            });
+                        let (state, bytes) = self.inputs.tree.evidence_bytes(&full);
+                        let sha = bytes.and_then(Result::ok).map(|bytes| {
+                            base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
+                        });
                         (state, sha)
                     })
                     .clone();

@@ -617,18 +617,18 @@ fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Vec<u8>, Diagnostic> {
     if !repo::is_contained(path) {
         return Err(escape());
     }
-    match tree.evidence(path) {
-        EvidenceState::Present => {}
-        EvidenceState::Escapes => return Err(escape()),
-        EvidenceState::Missing => {
+    let read = match tree.evidence_bytes(path) {
+        (EvidenceState::Present, Some(read)) => read,
+        (EvidenceState::Escapes, _) => return Err(escape()),
+        (EvidenceState::Missing | EvidenceState::Present, _) => {
             return Err(Diagnostic::new(
                 Code::Unreadable,
                 format!("evidence `{path}` disappeared after evaluation and was not copied"),
             )
             .at(Location::file(path), ""));
         }
-    }
-    tree.read(path).map_err(|e| {
+    };
+    read.map_err(|e| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
             escape()
         } else {

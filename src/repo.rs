@@ -57,6 +57,13 @@ pub trait Tree: Sync {
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
     /// Whether an evidence path is present, missing, or escapes the repository.
     fn evidence(&self, path: &str) -> EvidenceState;
+    /// An evidence path's state and, when it is present, its bytes: [`Tree::evidence`], then
+    /// [`Tree::read`]. A tree may resolve the path once for both.
+    fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
+        let state = self.evidence(path);
+        let bytes = (state == EvidenceState::Present).then(|| self.read(path));
+        (state, bytes)
+    }
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
     /// The commit history behind the tree, for the `git.*` builtins; `None` outside git.
@@ -174,6 +181,24 @@ impl Tree for WorkTree {
             // A dangling link: treat a link target we cannot resolve as missing.
             Err(_) => EvidenceState::Missing,
         }
+    }
+
+    fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
+        if !is_contained(path) {
+            return (EvidenceState::Escapes, None);
+        }
+        // One resolution for both questions; a dangling link or a missing file does not resolve.
+        let Ok(canonical) = self.root.join(path).canonicalize() else {
+            return (EvidenceState::Missing, None);
+        };
+        if !canonical.starts_with(&self.canonical) {
+            return (EvidenceState::Escapes, None);
+        }
+        // Only regular files are evidence (and reading a FIFO would block).
+        if !std::fs::metadata(&canonical).is_ok_and(|m| m.is_file()) {
+            return (EvidenceState::Missing, None);
+        }
+        (EvidenceState::Present, Some(std::fs::read(canonical)))
     }
 
     fn describe(&self) -> String {
