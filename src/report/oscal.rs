@@ -800,12 +800,94 @@ impl<'r> Scan<'r> {
     }
 }
 
+/// A comma, a line break and 32 levels of indentation: every break of [`Pretty`] is a slice of it.
+const BREAK: &[u8; 66] = b",\n                                                                ";
+
+/// serde_json's pretty layout (two spaces per level, `": "` after keys), with each line break
+/// and its indentation written at once rather than one level at a time.
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn break_line<W: ?Sized + Write>(&self, w: &mut W, comma: bool) -> io::Result<()> {
+        let start = usize::from(!comma);
+        match BREAK.get(start..2 + 2 * self.depth) {
+            Some(s) => w.write_all(s),
+            None => {
+                w.write_all(BREAK.get(start..).unwrap_or_default())?;
+                for _ in 32..self.depth {
+                    w.write_all(b"  ")?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.break_line(w, false)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.break_line(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.break_line(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 pub fn render(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     let scan = Scan::new(report);
     let observations = scan.observations();
     let doc = scan.document(&observations);
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
+    let mut json = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    doc.serialize(&mut json).map_err(io::Error::other)?;
     out.write_all(b"\n")?;
     out.flush()
 }
@@ -822,6 +904,28 @@ mod tests {
         assert_eq!(a.len(), 36);
         assert_eq!(a.chars().nth(14), Some('5'));
         assert!(matches!(a.chars().nth(19), Some('8' | '9' | 'a' | 'b')));
+    }
+
+    #[test]
+    fn pretty_lays_out_json_as_serde_json_does() {
+        let mut deep = serde_json::json!({"leaf": [1, "two", null, {}, []]});
+        for i in 0..40 {
+            deep = if i % 2 == 0 {
+                serde_json::json!([deep, {"k": i}, [], "s\"q"])
+            } else {
+                serde_json::json!({"a": deep, "b": {}, "c": [true, false]})
+            };
+        }
+        for v in [serde_json::json!({}), serde_json::json!([]), deep] {
+            let mut ours = Vec::new();
+            v.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut ours,
+                Pretty::default(),
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+            let theirs = serde_json::to_string_pretty(&v).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(String::from_utf8_lossy(&ours), theirs);
+        }
     }
 
     #[test]
