@@ -38,8 +38,9 @@
 //! status), a finding (clause) and a resource (path and hash) keep their UUID from one run to the
 //! next; the document and the result take theirs from a digest of everything assessed.
 //!
-//! Rendering borrows the report's strings wherever it can, describes models in parallel, and
-//! streams the JSON through a buffer.
+//! Rendering works out each control's clauses once per run, scans the models in parallel, borrows
+//! the report's strings wherever it can, and streams the JSON, in serde_json's pretty layout,
+//! through a buffer.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
