@@ -10,10 +10,11 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use mrm::engine::{self, Request, Run};
+use mrm::eval::{RunReport, Status};
 use mrm::gaps::{self, ClauseStatus};
 use mrm::report::{self, Context, Format, GapFormat};
 use serde_json::Value as Json;
@@ -317,7 +318,7 @@ fn walk(v: &Json, uuids: &mut BTreeSet<String>, path: &str) {
     }
 }
 
-fn check_oscal(doc: &Json, case: &str) {
+fn check_oscal(doc: &Json, report: &RunReport, case: &str) {
     let ar = require(doc, "assessment-results", case);
     for key in ["uuid", "metadata", "import-ap", "results"] {
         require(ar, key, "assessment-results");
@@ -441,14 +442,268 @@ fn check_oscal(doc: &Json, case: &str) {
             }
         }
     }
+    check_oscal_observations(doc, report, case);
+}
+
+/// The value of the `urn:mrm` prop `name` of an OSCAL object.
+fn oscal_prop<'a>(v: &'a Json, name: &str) -> Option<&'a str> {
+    v.get("props")?
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name && p["ns"] == "urn:mrm")?["value"]
+        .as_str()
+}
+
+/// The observations and findings say what the run found: a control that passes for some models
+/// has one observation naming exactly those models; every open outcome has its own observation
+/// naming its model, explaining itself and linking its evidence; outcomes that do not apply have
+/// none; and each finding relates exactly the observations of the controls mapped to its clause.
+fn check_oscal_observations(doc: &Json, report: &RunReport, case: &str) {
+    let ar = &doc["assessment-results"];
+    let result = &ar["results"][0];
+    let resources: BTreeMap<String, &str> = ar["back-matter"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                format!("#{}", r["uuid"].as_str().unwrap()),
+                r["rlinks"][0]["href"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let items = result["local-definitions"]["inventory-items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let item_of: BTreeMap<&str, &str> = items
+        .iter()
+        .map(|i| {
+            (
+                oscal_prop(i, "model-id").unwrap(),
+                i["uuid"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        item_of.len(),
+        report.models.len(),
+        "{case}: inventory items"
+    );
+
+    // What the run found.
+    let mut passed: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut open = BTreeMap::new();
+    for m in &report.models {
+        let item = item_of[m.id.as_str()];
+        for c in &m.controls {
+            if c.status == Status::Pass {
+                passed.entry(c.id.as_str()).or_default().insert(item);
+            }
+        }
+        for c in m.open() {
+            open.insert((item, c.id.as_str()), (m, c));
+        }
+    }
+
+    // What the document says.
+    let observations = result
+        .get("observations")
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut grouped: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut own = BTreeSet::new();
+    let mut control_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for o in observations {
+        let at = format!("{case}: observation {}", o["title"]);
+        let control = oscal_prop(o, "control").unwrap_or_else(|| panic!("{at}: no control"));
+        let status = oscal_prop(o, "status").unwrap_or_else(|| panic!("{at}: no status"));
+        control_of.insert(o["uuid"].as_str().unwrap(), control);
+        let subjects: Vec<&str> = o["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["subject-uuid"].as_str().unwrap())
+            .collect();
+        if status == "pass" {
+            let set: BTreeSet<&str> = subjects.iter().copied().collect();
+            assert_eq!(set.len(), subjects.len(), "{at}: a model is listed twice");
+            assert!(
+                grouped.insert(control, set).is_none(),
+                "{at}: a second pass observation of {control}"
+            );
+            continue;
+        }
+        assert_eq!(subjects.len(), 1, "{at}: an open outcome has one subject");
+        let key = (subjects[0], control);
+        let (m, c) = open
+            .get(&key)
+            .unwrap_or_else(|| panic!("{at}: not an open outcome of the run"));
+        assert!(own.insert(key), "{at}: observed twice");
+        assert_eq!(status, c.status.as_str(), "{at}");
+        assert_eq!(o["subjects"][0]["title"], m.id.as_str(), "{at}");
+        assert_eq!(oscal_prop(o, "blocking").is_some(), c.blocking, "{at}");
+        let description = o["description"].as_str().unwrap();
+        let why: Vec<&str> = match c.status {
+            Status::Blocked => c.blocked_by.iter().map(String::as_str).collect(),
+            Status::Error => c.error.as_deref().into_iter().collect(),
+            Status::Waived => c.waiver.iter().map(|w| w.ticket.as_str()).collect(),
+            _ => c
+                .findings
+                .first()
+                .and_then(|f| {
+                    f.message
+                        .as_deref()
+                        .or(f.witnesses.first().map(|w| w.text.as_str()))
+                })
+                .into_iter()
+                .collect(),
+        };
+        for w in why {
+            assert!(description.contains(w), "{at}: `{description}` omits `{w}`");
+        }
+        let linked: BTreeSet<&str> = o
+            .get("relevant-evidence")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let path = resources[e["href"].as_str().unwrap()];
+                assert_eq!(e["description"], path, "{at}");
+                path
+            })
+            .collect();
+        let present: BTreeSet<&str> = c
+            .evidence
+            .iter()
+            .filter(|e| e.present)
+            .map(|e| e.path.as_str())
+            .collect();
+        assert_eq!(linked, present, "{at}: relevant evidence");
+    }
+    assert_eq!(
+        grouped, passed,
+        "{case}: pass observations and passing models"
+    );
+    assert_eq!(
+        own,
+        open.keys().copied().collect(),
+        "{case}: open outcomes without an observation"
+    );
+    assert_eq!(
+        observations.len(),
+        passed.len() + open.len(),
+        "{case}: observations"
+    );
+
+    // Every evidence file present is a resource.
+    for e in report
+        .models
+        .iter()
+        .flat_map(|m| &m.controls)
+        .flat_map(|c| &c.evidence)
+        .filter(|e| e.present)
+    {
+        assert!(
+            resources.values().any(|p| *p == e.path),
+            "{case}: {} is not in the back-matter",
+            e.path
+        );
+    }
+
+    // Findings relate the observations of the controls mapped to their clause.
+    for f in result
+        .get("findings")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (framework, clause) = (
+            oscal_prop(f, "framework").unwrap(),
+            oscal_prop(f, "clause").unwrap(),
+        );
+        let related: BTreeSet<&str> = f["related-observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["observation-uuid"].as_str().unwrap())
+            .collect();
+        let behind: BTreeSet<&str> = control_of
+            .iter()
+            .filter(|(_, control)| {
+                report
+                    .control(control)
+                    .unwrap()
+                    .maps
+                    .iter()
+                    .any(|r| r.framework == framework && r.clause == clause)
+            })
+            .map(|(uuid, _)| *uuid)
+            .collect();
+        assert_eq!(related, behind, "{case}: {framework} {clause}");
+    }
 }
 
 #[test]
 fn oscal_has_the_structure_the_model_requires() {
     for case in CASES {
-        let doc: Json = serde_json::from_str(&render(&run(case), Format::Oscal)).unwrap();
-        check_oscal(&doc, case);
+        let r = run(case);
+        let doc: Json = serde_json::from_str(&render(&r, Format::Oscal)).unwrap();
+        check_oscal(&doc, &r.report, case);
     }
+}
+
+/// One portfolio mixing both repositories: the controls that pass for card-fraud also pass for
+/// the all-pass models, and their observations name all of them; card-fraud's open outcomes keep
+/// their own, and so does an outcome with evidence on file made to fail.
+#[test]
+fn oscal_groups_passes_across_models_and_keeps_open_outcomes_apart() {
+    let mut r = run("mixed");
+    let other = run("all-pass");
+    r.report.models.extend(other.report.models);
+    r.report.models.sort_by(|a, b| a.id.cmp(&b.id));
+    let credit = r.report.models.iter_mut().find(|m| m.id == "credit-pd");
+    let op_mon = credit
+        .unwrap()
+        .controls
+        .iter_mut()
+        .find(|c| c.id == "OP-MON")
+        .unwrap();
+    assert!(op_mon.evidence.iter().any(|e| e.present));
+    op_mon.status = Status::Fail;
+    let doc: Json = serde_json::from_str(&render(&r, Format::Oscal)).unwrap();
+    check_oscal(&doc, &r.report, "mixed and all-pass");
+    let observations = doc["assessment-results"]["results"][0]["observations"]
+        .as_array()
+        .unwrap();
+    let of = |control: &str, status: &str| {
+        observations
+            .iter()
+            .filter(|o| {
+                oscal_prop(o, "control") == Some(control) && oscal_prop(o, "status") == Some(status)
+            })
+            .map(|o| {
+                o["subjects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["title"].as_str().unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("GV-OWN", "pass"),
+        vec![vec!["branch-footfall", "card-fraud", "credit-pd"]]
+    );
+    assert_eq!(of("DR-FAIR", "pass"), vec![vec!["credit-pd"]]);
+    assert_eq!(of("DR-FAIR", "fail"), vec![vec!["card-fraud"]]);
+    assert_eq!(
+        of("OP-MON", "pass"),
+        vec![vec!["branch-footfall", "card-fraud"]]
+    );
+    assert_eq!(of("OP-MON", "fail"), vec![vec!["credit-pd"]]);
 }
 
 #[test]
