@@ -151,6 +151,11 @@ pub fn run_with_progress(req: &Request, progress: bool) -> Result<Run, Failure> 
 
 /// Runs a check on a working directory.
 pub fn run(req: &Request) -> Result<Run, Failure> {
+    run_in(req, &open(req)?)
+}
+
+/// The working directory of a request as a tree, with its git history when it is a clone.
+pub fn open(req: &Request) -> Result<crate::git::WithHistory<WorkTree>, Failure> {
     let tree = WorkTree::new(&req.repo).map_err(|e| Failure {
         diagnostics: vec![
             Diagnostic::new(
@@ -162,14 +167,18 @@ pub fn run(req: &Request) -> Result<Run, Failure> {
         sources: SourceMap::new(),
     })?;
     // History is evidence for the `git.*` builtins when the directory is inside a clone.
-    let tree = crate::git::WithHistory::discover(tree, &req.repo);
+    Ok(crate::git::WithHistory::discover(tree, &req.repo))
+}
+
+/// Runs a check on the working directory of a request, read through `tree` (see [`open`]).
+pub fn run_in(req: &Request, tree: &dyn Tree) -> Result<Run, Failure> {
     let mut repo_sources = SourceMap::new();
-    let (config, waivers) = read_repo_files(&tree, &mut repo_sources).map_err(|d| Failure {
+    let (config, waivers) = read_repo_files(tree, &mut repo_sources).map_err(|d| Failure {
         diagnostics: d,
         sources: repo_sources.clone(),
     })?;
     let policy = load_policies(req, &config, &req.repo);
-    run_tree(req, &tree, policy, config, waivers, repo_sources)
+    run_tree(req, tree, policy, config, waivers, repo_sources)
 }
 
 /// Runs a check on any tree with already-loaded policies, configuration and waivers.

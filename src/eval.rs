@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::Digest as _;
 
 use crate::ast::*;
 use crate::check::{ControlDef, Program, Severity};
@@ -942,11 +941,8 @@ impl<'a> Evaluator<'a> {
                 let (state, sha256) = evidence_cache
                     .entry(full.clone())
                     .or_insert_with(|| {
-                        let (state, bytes) = self.inputs.tree.evidence_bytes(&full);
-                        let sha = bytes.and_then(Result::ok).map(|bytes| {
-                            base16ct::lower::encode_string(&sha2::Sha256::digest(&bytes))
-                        });
-                        (state, sha)
+                        let (state, sha) = self.inputs.tree.evidence_digest(&full);
+                        (state, sha.and_then(Result::ok))
                     })
                     .clone();
                 match state {

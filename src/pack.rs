@@ -211,7 +211,7 @@ pub enum Error {
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> String {
-    base16ct::lower::encode_string(&Sha256::digest(bytes))
+    repo::sha256_hex(bytes)
 }
 
 /// The pack file a report format is stored under, or `None` to leave the format out.
@@ -588,7 +588,7 @@ fn copy_evidence(
         .map(|e| e.path.as_str())
         .collect();
     let paths: Vec<&str> = paths.into_iter().collect();
-    let read: Vec<(&str, Result<Vec<u8>, Diagnostic>)> = paths
+    let read: Vec<(&str, Result<Hashed, Diagnostic>)> = paths
         .par_iter()
         .map(|path| (*path, read_evidence(tree, path)))
         .collect();
@@ -596,9 +596,8 @@ fn copy_evidence(
     let mut refused = Vec::new();
     for (path, result) in read {
         match result {
-            Ok(bytes) => {
-                let hash = sha256(&bytes);
-                copied.insert(path.to_string(), (bytes, hash));
+            Ok(hashed) => {
+                copied.insert(path.to_string(), hashed);
             }
             Err(d) => refused.push(d),
         }
@@ -606,7 +605,7 @@ fn copy_evidence(
     (copied, refused)
 }
 
-fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Vec<u8>, Diagnostic> {
+fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Hashed, Diagnostic> {
     let escape = || {
         Diagnostic::new(
             Code::PathEscape,
@@ -617,7 +616,7 @@ fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Vec<u8>, Diagnostic> {
     if !repo::is_contained(path) {
         return Err(escape());
     }
-    let read = match tree.evidence_bytes(path) {
+    let read = match tree.take_evidence(path) {
         (EvidenceState::Present, Some(read)) => read,
         (EvidenceState::Escapes, _) => return Err(escape()),
         (EvidenceState::Missing | EvidenceState::Present, _) => {

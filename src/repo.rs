@@ -64,12 +64,40 @@ pub trait Tree: Sync {
         let bytes = (state == EvidenceState::Present).then(|| self.read(path));
         (state, bytes)
     }
+    /// An evidence path's state and, when it is present, the SHA-256 of its bytes (lowercase hex).
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+        let (state, bytes) = self.evidence_bytes(path);
+        (state, bytes.map(|b| b.map(|b| sha256_hex(&b))))
+    }
+    /// [`Tree::evidence_bytes`] with their SHA-256, for the last time: a tree that kept them when
+    /// they were first read hands them over instead of reading them again.
+    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
+        let (state, bytes) = self.evidence_bytes(path);
+        (
+            state,
+            bytes.map(|b| {
+                b.map(|b| {
+                    let hash = sha256_hex(&b);
+                    (b, hash)
+                })
+            }),
+        )
+    }
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
     /// The commit history behind the tree, for the `git.*` builtins; `None` outside git.
     fn history(&self) -> Option<&dyn crate::git::History> {
         None
     }
+}
+
+/// A file's bytes and their SHA-256 (lowercase hex).
+pub type Digested = (Vec<u8>, String);
+
+/// The SHA-256 of `bytes`, in lowercase hex (as `sha256sum` writes it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    base16ct::lower::encode_string(&sha2::Sha256::digest(bytes))
 }
 
 /// Whether a relative path stays inside its root lexically: no `..`, no root, no prefix.
@@ -203,6 +231,85 @@ impl Tree for WorkTree {
 
     fn describe(&self) -> String {
         crate::library::display_path(&self.root)
+    }
+}
+
+/// What [`KeepEvidence`] remembers of one evidence path.
+type Kept = (EvidenceState, Option<Digested>);
+
+/// A tree that keeps the evidence files it reads, so that what is evaluated is exactly what is
+/// packed: each evidence path is resolved, read and hashed once, and [`Tree::take_evidence`]
+/// hands the same bytes and hash over (and forgets them) instead of reading the file again. A
+/// file changed or swapped for a link after evaluation therefore cannot reach a pack. Read errors
+/// are not kept.
+pub struct KeepEvidence<T> {
+    inner: T,
+    kept: std::sync::Mutex<std::collections::HashMap<String, Kept>>,
+}
+
+impl<T: Tree> KeepEvidence<T> {
+    pub fn new(inner: T) -> Self {
+        KeepEvidence {
+            inner,
+            kept: std::sync::Mutex::default(),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Kept>> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<T: Tree> Tree for KeepEvidence<T> {
+    fn metadata_files(&self) -> io::Result<Vec<String>> {
+        self.inner.metadata_files()
+    }
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        self.inner.read(path)
+    }
+    fn evidence(&self, path: &str) -> EvidenceState {
+        if let Some((state, _)) = self.kept().get(path) {
+            return *state;
+        }
+        self.inner.evidence(path)
+    }
+    fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
+        if let Some((state, kept)) = self.kept().get(path) {
+            return (*state, kept.as_ref().map(|(b, _)| Ok(b.clone())));
+        }
+        self.inner.evidence_bytes(path)
+    }
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+        if let Some((state, kept)) = self.kept().get(path) {
+            return (*state, kept.as_ref().map(|(_, h)| Ok(h.clone())));
+        }
+        match self.inner.evidence_bytes(path) {
+            (state, Some(Ok(bytes))) => {
+                let hash = sha256_hex(&bytes);
+                self.kept()
+                    .insert(path.to_string(), (state, Some((bytes, hash.clone()))));
+                (state, Some(Ok(hash)))
+            }
+            (state, None) => {
+                self.kept().insert(path.to_string(), (state, None));
+                (state, None)
+            }
+            (state, Some(Err(e))) => (state, Some(Err(e))),
+        }
+    }
+    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
+        match self.kept().remove(path) {
+            Some((state, kept)) => (state, kept.map(Ok)),
+            None => self.inner.take_evidence(path),
+        }
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn history(&self) -> Option<&dyn crate::git::History> {
+        self.inner.history()
     }
 }
 

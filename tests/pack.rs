@@ -493,6 +493,60 @@ fn evidence_swapped_for_an_outside_link_after_evaluation_is_refused() {
     );
 }
 
+/// Evidence kept from evaluation is what is packed: a file swapped for an outside link after
+/// evaluation is neither followed nor re-read, and the packed bytes hash to what was evaluated.
+#[cfg(unix)]
+#[test]
+fn kept_evidence_is_packed_as_it_was_evaluated() {
+    let dir = repo();
+    let req = Request {
+        repo: root(&dir),
+        policies: vec![policy()],
+        with_default: false,
+        as_of: AS_OF.parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    };
+    let tree = mrm::repo::KeepEvidence::new(WorkTree::new(root(&dir)).unwrap());
+    let run = engine::run_in(&req, &tree).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    let secret = dir.path().join("secret.txt");
+    fs::write(&secret, "SWAPPED-SECRET").unwrap();
+    let card = root(&dir).join("models/a/model-card.md");
+    fs::remove_file(&card).unwrap();
+    std::os::unix::fs::symlink(&secret, &card).unwrap();
+
+    let opts = PackOptions {
+        tree: &tree,
+        models: Vec::new(),
+        command: vec!["mrm".into()],
+        git: None,
+    };
+    let contents = pack::contents(&run, &opts).unwrap();
+    assert!(contents.refused.is_empty(), "{:#?}", contents.refused);
+    assert!(
+        !contents
+            .entries
+            .iter()
+            .any(|e| contains(&e.bytes, b"SWAPPED-SECRET"))
+    );
+    let packed = contents
+        .entries
+        .iter()
+        .find(|e| e.path == "evidence/models/a/model-card.md")
+        .expect("the card is packed");
+    assert_eq!(packed.bytes, b"# Alpha\n");
+    let evaluated = run
+        .report
+        .models
+        .iter()
+        .flat_map(|m| m.controls.iter())
+        .flat_map(|c| c.evidence.iter())
+        .find(|e| e.path == "models/a/model-card.md")
+        .and_then(|e| e.sha256.clone())
+        .expect("the card was hashed");
+    assert_eq!(pack::sha256(&packed.bytes), evaluated);
+}
+
 /// A writer that fails after `left` bytes, like a full disk or a killed process.
 struct FailAfter<W> {
     inner: W,

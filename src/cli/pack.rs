@@ -9,7 +9,7 @@ use super::{EXIT_ERROR, EXIT_OK, RepoArgs};
 use crate::diagnostic::render;
 use crate::engine;
 use crate::pack::{self, PackOptions, SaveError};
-use crate::repo::WorkTree;
+use crate::repo::KeepEvidence;
 
 #[derive(Debug, Args)]
 pub struct PackArgs {
@@ -59,24 +59,18 @@ pub fn run(
         None => None,
     };
     let req = args.common.request();
-    let run = match engine::run(&req) {
+    // The evidence read during evaluation is kept and packed as it was evaluated.
+    let run_and_tree = engine::open(&req).and_then(|tree| {
+        let tree = KeepEvidence::new(tree);
+        engine::run_in(&req, &tree).map(|run| (run, tree))
+    });
+    let (run, tree) = match run_and_tree {
         Ok(r) => r,
         Err(f) => {
             write!(
                 err,
                 "{}",
                 render::text_all(&f.diagnostics, &f.sources, color)
-            )?;
-            return Ok(EXIT_ERROR);
-        }
-    };
-    let tree = match WorkTree::new(&req.repo) {
-        Ok(t) => t,
-        Err(e) => {
-            writeln!(
-                err,
-                "error: cannot open repository `{}`: {e}",
-                req.repo.display()
             )?;
             return Ok(EXIT_ERROR);
         }

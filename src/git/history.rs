@@ -380,6 +380,18 @@ impl<T: Tree> Tree for WithHistory<T> {
     fn evidence(&self, path: &str) -> EvidenceState {
         self.tree.evidence(path)
     }
+    fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
+        self.tree.evidence_bytes(path)
+    }
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+        self.tree.evidence_digest(path)
+    }
+    fn take_evidence(
+        &self,
+        path: &str,
+    ) -> (EvidenceState, Option<io::Result<crate::repo::Digested>>) {
+        self.tree.take_evidence(path)
+    }
     fn describe(&self) -> String {
         self.tree.describe()
     }
