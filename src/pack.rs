@@ -11,7 +11,8 @@
 //! manifest.sig                  with --sign-key: Ed25519 signature over manifest.json
 //! SHA256SUMS                    the same hashes for `sha256sum -c`
 //! results.json                  the RunReport, restricted to the selected models
-//! report.txt                    and every other report format (see `report_file`)
+//! report.txt  report.html       the summary and the dashboard
+//! oscal-assessment-results.json the OSCAL assessment results
 //! gaps/<framework>.md|.csv      the gap analysis (see `gap_entries`)
 //! traceability.csv              model → control → clause → status → evidence → sha256
 //! inventory.csv                 one row per model
@@ -218,15 +219,15 @@ pub fn sha256(bytes: &[u8]) -> String {
 ///
 /// Every variant of [`Format`] is rendered into the pack through this match, so a new format is
 /// added here with one arm; the match is exhaustive and will not compile until it is. The formats
-/// in CI only (SARIF, JUnit) are left out: they are CI artefacts, not audit evidence.
+/// for CI and reviews (SARIF, JUnit, and Markdown for pull-request comments) are left out: they
+/// are not audit evidence, and the HTML dashboard carries the Markdown report's content.
 fn report_file(format: Format) -> Option<&'static str> {
     match format {
         Format::Text => Some("report.txt"),
         Format::Json => Some(RESULTS),
-        Format::Markdown => Some("report.md"),
         Format::Html => Some("report.html"),
         Format::Oscal => Some("oscal-assessment-results.json"),
-        Format::Sarif | Format::Junit => None,
+        Format::Markdown | Format::Sarif | Format::Junit => None,
     }
 }
 
