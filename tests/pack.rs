@@ -449,26 +449,37 @@ fn a_metadata_evidence_path_with_dotdot_is_refused_and_not_copied() {
     assert_eq!(control_status(&r, "a", "VAL-REP-01"), "error");
 }
 
+/// A request to evaluate the test repository with the test policy.
+fn request(dir: &tempfile::TempDir) -> Request {
+    Request {
+        repo: root(dir),
+        policies: vec![policy()],
+        with_default: false,
+        as_of: AS_OF.parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    }
+}
+
+/// Replaces model `a`'s card with a link to a file outside the repository.
+#[cfg(unix)]
+fn swap_card_for_outside_link(dir: &tempfile::TempDir) {
+    let secret = dir.path().join("secret.txt");
+    fs::write(&secret, "SWAPPED-SECRET").unwrap();
+    let card = root(dir).join("models/a/model-card.md");
+    fs::remove_file(&card).unwrap();
+    std::os::unix::fs::symlink(&secret, &card).unwrap();
+}
+
 /// Regression: evidence is checked again when it is copied, so a file swapped for a link after
 /// evaluation is not followed out of the repository.
 #[cfg(unix)]
 #[test]
 fn evidence_swapped_for_an_outside_link_after_evaluation_is_refused() {
     let dir = repo();
-    let req = Request {
-        repo: root(&dir),
-        policies: vec![policy()],
-        with_default: false,
-        as_of: AS_OF.parse().unwrap(),
-        frameworks: Vec::new(),
-        fail_on: None,
-    };
+    let req = request(&dir);
     let run = engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
-    let secret = dir.path().join("secret.txt");
-    fs::write(&secret, "SWAPPED-SECRET").unwrap();
-    let card = root(&dir).join("models/a/model-card.md");
-    fs::remove_file(&card).unwrap();
-    std::os::unix::fs::symlink(&secret, &card).unwrap();
+    swap_card_for_outside_link(&dir);
 
     let tree = WorkTree::new(root(&dir)).unwrap();
     let opts = PackOptions {
@@ -499,21 +510,10 @@ fn evidence_swapped_for_an_outside_link_after_evaluation_is_refused() {
 #[test]
 fn kept_evidence_is_packed_as_it_was_evaluated() {
     let dir = repo();
-    let req = Request {
-        repo: root(&dir),
-        policies: vec![policy()],
-        with_default: false,
-        as_of: AS_OF.parse().unwrap(),
-        frameworks: Vec::new(),
-        fail_on: None,
-    };
+    let req = request(&dir);
     let tree = mrm::repo::KeepEvidence::new(WorkTree::new(root(&dir)).unwrap());
     let run = engine::run_in(&req, &tree).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
-    let secret = dir.path().join("secret.txt");
-    fs::write(&secret, "SWAPPED-SECRET").unwrap();
-    let card = root(&dir).join("models/a/model-card.md");
-    fs::remove_file(&card).unwrap();
-    std::os::unix::fs::symlink(&secret, &card).unwrap();
+    swap_card_for_outside_link(&dir);
 
     let opts = PackOptions {
         tree: &tree,
@@ -569,14 +569,7 @@ impl<W: Write> Write for FailAfter<W> {
 }
 
 fn contents_of(dir: &tempfile::TempDir) -> pack::Contents<'static> {
-    let req = Request {
-        repo: root(dir),
-        policies: vec![policy()],
-        with_default: false,
-        as_of: AS_OF.parse().unwrap(),
-        frameworks: Vec::new(),
-        fail_on: None,
-    };
+    let req = request(dir);
     let run = engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
     let tree = WorkTree::new(root(dir)).unwrap();
     let opts = PackOptions {
