@@ -395,7 +395,7 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
     );
     files.add(
         "inventory.csv".to_string(),
-        crate::cli::inventory::csv(&crate::cli::inventory::rows(&report)).into_bytes(),
+        report::inventory::csv(&report::inventory::rows(&report)).into_bytes(),
     );
     // The same hashes in the form `sha256sum -c` reads, for checking without any JSON tooling.
     let sums: String = files

@@ -10,6 +10,7 @@
 mod dashboard;
 mod gaps;
 mod html;
+pub mod inventory;
 mod json;
 mod junit;
 mod markdown;
@@ -59,6 +60,18 @@ pub enum GapFormat {
     Csv,
 }
 
+/// A CSV writer into memory: RFC 4180 quoting (only where needed), `\n` line ends.
+pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// The text a [`csv_writer`] wrote.
+pub(crate) fn csv_string(w: csv::Writer<Vec<u8>>) -> String {
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
 /// What reporters may use besides the report.
 pub struct Context<'a> {
     pub sources: &'a SourceMap,
@@ -97,5 +110,19 @@ pub fn render_gaps(
         GapFormat::Json => gaps::json(report, out),
         GapFormat::Markdown => gaps::markdown(report, out),
         GapFormat::Csv => gaps::csv(report, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_with_separators_are_quoted() {
+        let mut w = super::csv_writer();
+        w.write_record(["a", "b,c", "say \"hi\"", "x\ny", ""])
+            .unwrap();
+        assert_eq!(
+            super::csv_string(w),
+            "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\n"
+        );
     }
 }

@@ -3,88 +3,8 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
-
 use super::{EXIT_ERROR, EXIT_OK, InventoryArgs, InventoryFormat, write_output};
-use crate::eval::{RunReport, Status};
-
-/// One inventory row.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub id: String,
-    pub name: String,
-    pub owner: String,
-    pub validator: String,
-    pub tier: String,
-    pub lifecycle: String,
-    pub vendor: String,
-    pub last_validation: String,
-    pub open_gaps: usize,
-    pub blocking: usize,
-    pub kri: String,
-    pub file: String,
-}
-
-/// The inventory rows of a report, in model order.
-pub fn rows(report: &RunReport) -> Vec<Row> {
-    report
-        .models
-        .iter()
-        .map(|m| Row {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            owner: m.owner.clone().unwrap_or_default(),
-            validator: m.validator.clone().unwrap_or_default(),
-            tier: m.tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default(),
-            lifecycle: m.lifecycle.clone().unwrap_or_default(),
-            vendor: m.vendor.clone().unwrap_or_default(),
-            last_validation: m.last_validation.clone().unwrap_or_default(),
-            open_gaps: m
-                .controls
-                .iter()
-                .filter(|c| c.status.is_gap() || c.status == Status::Upcoming)
-                .count(),
-            blocking: m.blocking,
-            kri: m.kri_level().as_str().to_string(),
-            file: m.file.clone(),
-        })
-        .collect()
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Renders rows as CSV (RFC 4180 quoting).
-pub fn csv(rows: &[Row]) -> String {
-    let mut s = String::from(
-        "id,name,owner,validator,tier,lifecycle,vendor,last_validation,open_gaps,blocking,kri,file\n",
-    );
-    for r in rows {
-        let fields = [
-            r.id.as_str(),
-            &r.name,
-            &r.owner,
-            &r.validator,
-            &r.tier,
-            &r.lifecycle,
-            &r.vendor,
-            &r.last_validation,
-            &r.open_gaps.to_string(),
-            &r.blocking.to_string(),
-            &r.kri,
-            &r.file,
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        s.push_str(&line.join(","));
-        s.push('\n');
-    }
-    s
-}
+use crate::report::inventory::{csv, rows};
 
 pub fn run(args: &InventoryArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let Some(run) = args.common.evaluate(false, err)? else {

@@ -7,23 +7,6 @@ use std::collections::BTreeMap;
 
 use crate::eval::RunReport;
 
-/// Appends one CSV record.
-fn record(out: &mut String, fields: &[&str]) {
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if f.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(f);
-        }
-    }
-    out.push('\n');
-}
-
 /// `traceability.csv`: one row per model, control, framework clause and evidence file.
 ///
 /// Clauses are limited to `frameworks`; a control with no clause there, or with no evidence, still
@@ -34,21 +17,19 @@ pub fn traceability(
     frameworks: &[&str],
     evidence: &BTreeMap<String, String>,
 ) -> String {
-    let mut out = String::new();
-    record(
-        &mut out,
-        &[
-            "model",
-            "control",
-            "severity",
-            "framework",
-            "clause",
-            "in_force",
-            "status",
-            "evidence",
-            "sha256",
-        ],
-    );
+    let mut w = crate::report::csv_writer();
+    // Writing to memory cannot fail.
+    let _ = w.write_record([
+        "model",
+        "control",
+        "severity",
+        "framework",
+        "clause",
+        "in_force",
+        "status",
+        "evidence",
+        "sha256",
+    ]);
     for m in &report.models {
         for c in &m.controls {
             let clauses: Vec<(&str, &str, &str)> = c
@@ -83,35 +64,20 @@ pub fn traceability(
             };
             for (framework, clause, in_force) in &clauses {
                 for (file, hash) in &files {
-                    record(
-                        &mut out,
-                        &[
-                            &m.id,
-                            &c.id,
-                            c.severity.as_str(),
-                            framework,
-                            clause,
-                            in_force,
-                            c.status.as_str(),
-                            file,
-                            hash,
-                        ],
-                    );
+                    let _ = w.write_record([
+                        m.id.as_str(),
+                        &c.id,
+                        c.severity.as_str(),
+                        framework,
+                        clause,
+                        in_force,
+                        c.status.as_str(),
+                        file,
+                        hash,
+                    ]);
                 }
             }
         }
     }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_with_separators_are_quoted() {
-        let mut s = String::new();
-        record(&mut s, &["a", "b,c", "say \"hi\"", "x\ny", ""]);
-        assert_eq!(s, "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\n");
-    }
+    crate::report::csv_string(w)
 }

@@ -392,23 +392,24 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// A CSV field, quoted when needed (RFC 4180).
-fn field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
-}
-
 /// One row per framework clause and model it applies to (and per clause the policy does not
 /// cover); `controls` lists the controls behind the clause that did not pass for the model.
 pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
-    writeln!(
-        out,
-        "framework,clause,group,title,in_force,model,tier,status,blocking,controls"
-    )?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    w.write_record([
+        "framework",
+        "clause",
+        "group",
+        "title",
+        "in_force",
+        "model",
+        "tier",
+        "status",
+        "blocking",
+        "controls",
+    ])?;
     let tiers: std::collections::BTreeMap<&str, &str> = report
         .models
         .iter()
@@ -417,8 +418,6 @@ pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
     let mut controls = String::new();
     for f in &report.frameworks {
         for c in &f.clauses {
-            // The clause's columns are the same on every row.
-            let clause = [field(&f.id), field(&c.id), field(&c.group), field(&c.title)].join(",");
             let in_force = if c.in_force { "true" } else { "false" };
             for m in &c.models {
                 controls.clear();
@@ -430,33 +429,34 @@ pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
                     controls.push('=');
                     controls.push_str(x.status.as_str());
                 }
-                writeln!(
-                    out,
-                    "{clause},{in_force},{},{},{},{},{}",
-                    field(&m.model),
-                    field(tiers.get(&*m.model).copied().unwrap_or("")),
+                w.write_record([
+                    f.id.as_str(),
+                    &c.id,
+                    &c.group,
+                    &c.title,
+                    in_force,
+                    &m.model,
+                    tiers.get(&*m.model).copied().unwrap_or(""),
                     m.status.as_str(),
                     if m.blocking { "true" } else { "false" },
-                    field(&controls)
-                )?;
+                    &controls,
+                ])?;
             }
         }
         for c in &f.not_covered {
-            let row = [
+            w.write_record([
                 f.id.as_str(),
-                c.id.as_str(),
-                c.group.as_str(),
-                c.title.as_str(),
+                &c.id,
+                &c.group,
+                &c.title,
                 "",
                 "",
                 "",
                 ClauseStatus::NotCovered.as_str(),
                 "false",
                 "",
-            ];
-            let row: Vec<_> = row.iter().map(|x| field(x)).collect();
-            writeln!(out, "{}", row.join(","))?;
+            ])?;
         }
     }
-    out.flush()
+    w.flush()
 }
