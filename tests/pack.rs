@@ -461,6 +461,17 @@ fn request(dir: &tempfile::TempDir) -> Request {
     }
 }
 
+/// The contents of a pack of `run`, reading evidence through `tree`.
+fn pack_through<'r>(run: &'r engine::Run, tree: &dyn mrm::repo::Tree) -> pack::Contents<'r> {
+    let opts = PackOptions {
+        tree,
+        models: Vec::new(),
+        command: vec!["mrm".into()],
+        git: None,
+    };
+    pack::contents(run, &opts).unwrap()
+}
+
 /// Replaces model `a`'s card with a link to a file outside the repository.
 #[cfg(unix)]
 fn swap_card_for_outside_link(dir: &tempfile::TempDir) {
@@ -482,13 +493,7 @@ fn evidence_swapped_for_an_outside_link_after_evaluation_is_refused() {
     swap_card_for_outside_link(&dir);
 
     let tree = WorkTree::new(root(&dir)).unwrap();
-    let opts = PackOptions {
-        tree: &tree,
-        models: Vec::new(),
-        command: vec!["mrm".into()],
-        git: None,
-    };
-    let contents = pack::contents(&run, &opts).unwrap();
+    let contents = pack_through(&run, &tree);
     assert_eq!(contents.refused.len(), 1, "{:#?}", contents.refused);
     let d = &contents.refused[0];
     assert_eq!(d.code.as_str(), "model/path-escape");
@@ -515,13 +520,7 @@ fn kept_evidence_is_packed_as_it_was_evaluated() {
     let run = engine::run_in(&req, &tree).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
     swap_card_for_outside_link(&dir);
 
-    let opts = PackOptions {
-        tree: &tree,
-        models: Vec::new(),
-        command: vec!["mrm".into()],
-        git: None,
-    };
-    let contents = pack::contents(&run, &opts).unwrap();
+    let contents = pack_through(&run, &tree);
     assert!(contents.refused.is_empty(), "{:#?}", contents.refused);
     assert!(
         !contents
@@ -572,13 +571,7 @@ fn contents_of(dir: &tempfile::TempDir) -> pack::Contents<'static> {
     let req = request(dir);
     let run = engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
     let tree = WorkTree::new(root(dir)).unwrap();
-    let opts = PackOptions {
-        tree: &tree,
-        models: Vec::new(),
-        command: vec!["mrm".into()],
-        git: None,
-    };
-    pack::contents(&run, &opts).unwrap().into_owned()
+    pack_through(&run, &tree).into_owned()
 }
 
 #[test]
