@@ -1085,7 +1085,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         // The controls of other tiers are only counted.
-        let other_tiers = program.controls.len() - done.len();
+        let other_tiers = program.controls.len().saturating_sub(done.len());
         if other_tiers > 0 {
             outcome.counts.insert(Status::NotApplicable, other_tiers);
         }
