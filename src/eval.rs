@@ -833,11 +833,6 @@ impl<'a> Evaluator<'a> {
         out
     }
 
-    /// Every control of the program, in program order.
-    pub fn controls(&self) -> &[std::sync::Arc<ControlInfo>] {
-        &self.controls
-    }
-
     fn base_outcome(&self, index: usize, c: &ControlDef, status: Status) -> ControlOutcome {
         let info = match self.controls.get(index) {
             Some(info) => info.clone(),

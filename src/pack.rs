@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::engine::Run;
 use crate::eval::RunReport;
-use crate::repo::{self, EvidenceState, Tree};
+use crate::repo::{self, Digested, EvidenceState, Tree};
 use crate::report::{self, Context, Format};
 use crate::source::Location;
 
@@ -211,9 +211,7 @@ pub enum Error {
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> String {
-    repo::sha256_hex(bytes)
-}
+pub use crate::repo::sha256_hex as sha256;
 
 /// The pack file a report format is stored under, or `None` to leave the format out.
 ///
@@ -271,14 +269,11 @@ fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<En
     Ok(per_framework.into_iter().flatten().collect())
 }
 
-/// A file's bytes and their SHA-256.
-type Hashed = (Vec<u8>, String);
-
 /// The pack's files by path, each hashed once: files added with [`Files::add`] are hashed
 /// together, in parallel, by [`Files::hash`].
 #[derive(Default)]
 struct Files {
-    hashed: BTreeMap<String, Hashed>,
+    hashed: BTreeMap<String, Digested>,
     pending: Vec<(String, Vec<u8>)>,
 }
 
@@ -287,14 +282,14 @@ impl Files {
         self.pending.push((path, bytes));
     }
 
-    fn add_hashed(&mut self, path: String, hashed: Hashed) {
+    fn add_hashed(&mut self, path: String, hashed: Digested) {
         self.hashed.insert(path, hashed);
     }
 
     /// Hashes the pending files and returns every file by path.
-    fn hash(&mut self) -> &BTreeMap<String, Hashed> {
+    fn hash(&mut self) -> &BTreeMap<String, Digested> {
         let pending = std::mem::take(&mut self.pending);
-        let hashed: Vec<(String, Hashed)> = pending
+        let hashed: Vec<(String, Digested)> = pending
             .into_par_iter()
             .map(|(path, bytes)| {
                 let hash = sha256(&bytes);
@@ -579,7 +574,7 @@ pub fn select<'r>(report: &'r RunReport, models: &[String]) -> Result<Cow<'r, Ru
 fn copy_evidence(
     report: &RunReport,
     tree: &dyn Tree,
-) -> (BTreeMap<String, Hashed>, Vec<Diagnostic>) {
+) -> (BTreeMap<String, Digested>, Vec<Diagnostic>) {
     let paths: BTreeSet<&str> = report
         .models
         .iter()
@@ -589,7 +584,7 @@ fn copy_evidence(
         .map(|e| e.path.as_str())
         .collect();
     let paths: Vec<&str> = paths.into_iter().collect();
-    let read: Vec<(&str, Result<Hashed, Diagnostic>)> = paths
+    let read: Vec<(&str, Result<Digested, Diagnostic>)> = paths
         .par_iter()
         .map(|path| (*path, read_evidence(tree, path)))
         .collect();
@@ -606,7 +601,7 @@ fn copy_evidence(
     (copied, refused)
 }
 
-fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Hashed, Diagnostic> {
+fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Digested, Diagnostic> {
     let escape = || {
         Diagnostic::new(
             Code::PathEscape,
