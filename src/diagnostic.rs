@@ -207,7 +207,8 @@ pub mod render {
         }
         let mut missing: Vec<String> = Vec::new();
         for file in &files {
-            let Some(source) = sources.by_name(file) else {
+            // A file whose text must not be quoted is named with its line and column only.
+            let Some(source) = sources.by_name(file).filter(|s| s.is_shown()) else {
                 for label in ordered.iter().filter(|l| l.location.file == *file) {
                     missing.push(if label.message.is_empty() {
                         format!("at {}", label.location)

@@ -20,7 +20,8 @@ use crate::ast::*;
 use crate::check::{ControlDef, Program, Severity};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::framework::Catalogs;
-use crate::repo::{self, EvidenceState, Model, Tree};
+use crate::repo::evidence::Verdict;
+use crate::repo::{self, Model, Tree};
 use crate::source::SourceMap;
 use crate::value::{Value, format_number};
 use crate::waiver::Waiver;
@@ -849,7 +850,7 @@ impl<'a> Evaluator<'a> {
         tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
-        evidence_cache: &mut BTreeMap<String, (EvidenceState, Option<String>)>,
+        evidence_cache: &mut BTreeMap<String, Verdict>,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(index, c, Status::Pass);
@@ -931,43 +932,37 @@ impl<'a> Evaluator<'a> {
                 },
             };
             for rel in paths {
-                let full = repo::join(&model.dir, &rel);
-                // Several controls often cite the same file: resolve and hash it once per model.
-                let (state, sha256) = evidence_cache
+                let full = match repo::evidence::resolve(&model.dir, &rel) {
+                    Ok(full) => full,
+                    Err(why) => return undecided(out, why, model.locate_nearest("")),
+                };
+                // Several controls often cite the same file: judge it once per model.
+                let verdict = evidence_cache
                     .entry(full.clone())
-                    .or_insert_with(|| {
-                        let (state, sha) = self.inputs.tree.evidence_digest(&full);
-                        (state, sha.and_then(Result::ok))
-                    })
+                    .or_insert_with(|| repo::evidence::judge(self.inputs.tree, &full))
                     .clone();
-                match state {
-                    EvidenceState::Present => out.evidence.push(EvidenceRef {
-                        sha256,
-                        path: full,
-                        present: true,
-                    }),
-                    EvidenceState::Missing => {
-                        out.evidence.push(EvidenceRef {
-                            path: full.clone(),
-                            present: false,
-                            sha256: None,
-                        });
-                        missing.push(Witness {
-                            path: None,
-                            actual: Value::String(full.clone()),
-                            expected: Some("an existing file".to_string()),
-                            text: format!("evidence file `{full}` is missing"),
-                            location: Some(crate::source::Location::file(full)),
-                        });
+                let (sha256, why) = match verdict {
+                    Verdict::Evidence { sha256 } => (Some(sha256), None),
+                    Verdict::Unusable { sha256, why } => (Some(sha256), Some(why)),
+                    Verdict::Missing { why } => (None, Some(why)),
+                    Verdict::Undecided { why } => {
+                        let at = crate::source::Location::file(full);
+                        return undecided(out, why, at);
                     }
-                    EvidenceState::Escapes => {
-                        out.status = Status::Error;
-                        out.error = Some(format!(
-                            "evidence path `{rel}` leaves the repository and was not read"
-                        ));
-                        out.location = Some(Box::new(model.locate_nearest("")));
-                        return out;
-                    }
+                };
+                out.evidence.push(EvidenceRef {
+                    path: full.clone(),
+                    present: sha256.is_some(),
+                    sha256,
+                });
+                if let Some(why) = why {
+                    missing.push(Witness {
+                        path: None,
+                        actual: Value::String(full.clone()),
+                        expected: Some("an existing file".to_string()),
+                        text: why,
+                        location: Some(crate::source::Location::file(full)),
+                    });
                 }
             }
         }
@@ -1061,6 +1056,7 @@ impl<'a> Evaluator<'a> {
         };
         if !model.parsed {
             outcome.diagnostics = diagnostics;
+            outcome.count_blocking();
             return outcome;
         }
         let tier = self.tier(model, &mut diagnostics);
@@ -1090,12 +1086,12 @@ impl<'a> Evaluator<'a> {
             c.blocking = c.status.is_gap() && self.inputs.options.fail_on.contains(&c.severity);
             *outcome.counts.entry(c.status).or_default() += 1;
         }
-        outcome.blocking = controls.iter().filter(|c| c.blocking).count();
         outcome.controls = controls;
         outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
+        outcome.count_blocking();
         outcome
     }
 
@@ -1111,6 +1107,14 @@ impl<'a> Evaluator<'a> {
         else {
             return;
         };
+        // A waiver binds to one model: while the id is shared, it binds to none.
+        if shares_id(model) {
+            o.notes.push(format!(
+                "waiver {} not applied: model id `{}` is not unique",
+                w.ticket, model.id
+            ));
+            return;
+        }
         if w.expires < self.inputs.options.as_of {
             o.notes
                 .push(format!("waiver {} expired on {}", w.ticket, w.expires));
@@ -1133,12 +1137,28 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A control that cannot be decided: `error`, with why and where.
+fn undecided(mut out: ControlOutcome, why: String, at: crate::source::Location) -> ControlOutcome {
+    out.status = Status::Error;
+    out.error = Some(why);
+    out.location = Some(Box::new(at));
+    out
+}
+
 fn tier_binding(tier: &Value) -> Binding<'_> {
     Binding {
         name: crate::check::TIER_VARIABLE.to_string(),
         value: Cow::Borrowed(tier),
         origin: None,
     }
+}
+
+/// Whether another model shares this model's id (see [`repo::load_all`]).
+fn shares_id(model: &Model) -> bool {
+    model
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::DuplicateModel)
 }
 
 /// Whether a waiver's approver is the model's owner or one of its developers.
@@ -1201,6 +1221,7 @@ pub fn evaluate(
         let state = match (model, outcome) {
             _ if !control_exists => WaiverState::UnknownTarget,
             (None, _) | (_, None) => WaiverState::UnknownTarget,
+            (Some(m), Some(_)) if shares_id(m) => WaiverState::AmbiguousModel,
             (Some(_), Some(o)) if o.status == Status::Waived => WaiverState::Applied,
             (Some(m), Some(o)) => {
                 if w.expires < as_of {
@@ -1243,6 +1264,17 @@ pub fn evaluate(
                     ),
                 )
                 .help("delete the waiver"),
+            ),
+            WaiverState::AmbiguousModel => Some(
+                Diagnostic::new(
+                    Code::WaiverAmbiguous,
+                    format!(
+                        "waiver {} names model `{}`, an id several models share; it applies to \
+                         none of them",
+                        w.ticket, w.model
+                    ),
+                )
+                .help("give each model a unique `model.id`, then name the one the waiver is for"),
             ),
             WaiverState::UnknownTarget => Some(Diagnostic::new(
                 Code::WaiverUnknown,

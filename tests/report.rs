@@ -19,7 +19,7 @@ use mrm::gaps::{self, ClauseStatus};
 use mrm::report::{self, Context, Format, GapFormat};
 use serde_json::Value as Json;
 
-const CASES: [&str; 3] = ["empty", "all-pass", "mixed"];
+const CASES: [&str; 2] = ["all-pass", "mixed"];
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report")
@@ -867,5 +867,11 @@ fn gaps_exit_code_follows_blocking_gaps() {
     };
     assert_eq!(code("mixed", &mut out, &mut err), 1);
     assert_eq!(code("all-pass", &mut out, &mut err), 0);
-    assert_eq!(code("empty", &mut out, &mut err), 0);
+    // A repository without models is a configuration error, never a pass.
+    assert_eq!(code("empty", &mut out, &mut err), 2);
+    assert!(
+        String::from_utf8_lossy(&err).contains("model/none-found"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
 }

@@ -242,6 +242,9 @@ pub struct ModelOutcome {
     pub tier: Option<TierOutcome>,
     /// False when the metadata could not be read: the model is reported, not evaluated.
     pub evaluated: bool,
+    /// The model's blocking findings: its blocking control outcomes, and each diagnostic that
+    /// blocks the model whatever its controls say (metadata that could not be read, an id another
+    /// model shares; see [`ModelOutcome::count_blocking`]).
     pub blocking: usize,
     /// Control statuses, counting the controls of other tiers as `not-applicable`.
     pub counts: StatusCounts,
@@ -252,6 +255,18 @@ pub struct ModelOutcome {
 }
 
 impl ModelOutcome {
+    /// Counts the model's blocking findings into [`ModelOutcome::blocking`]: the one place that
+    /// decides that a model whose metadata could not be read, or whose id is not unique, blocks
+    /// the run. Summaries, exit codes and every report follow from this count.
+    pub fn count_blocking(&mut self) {
+        self.blocking = self.controls.iter().filter(|c| c.blocking).count()
+            + self
+                .diagnostics
+                .iter()
+                .filter(|d| d.code.blocks_model())
+                .count();
+    }
+
     /// Controls that did not pass and apply (fail, blocked, error, upcoming, waived).
     pub fn open(&self) -> impl Iterator<Item = &ControlOutcome> {
         self.controls.iter().filter(|c| {
@@ -303,6 +318,8 @@ pub enum WaiverState {
     SelfApproved,
     Unused,
     UnknownTarget,
+    /// The waiver names a model id several models share: it applies to none of them.
+    AmbiguousModel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

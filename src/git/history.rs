@@ -377,13 +377,22 @@ impl<T: Tree> Tree for WithHistory<T> {
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         self.tree.read(path)
     }
+    fn read_capped(&self, path: &str, limit: u64) -> io::Result<crate::repo::FileRead> {
+        self.tree.read_capped(path, limit)
+    }
     fn evidence(&self, path: &str) -> EvidenceState {
         self.tree.evidence(path)
     }
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
         self.tree.evidence_bytes(path)
     }
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+    fn evidence_digest(
+        &self,
+        path: &str,
+    ) -> (
+        EvidenceState,
+        Option<io::Result<crate::repo::EvidenceDigest>>,
+    ) {
         self.tree.evidence_digest(path)
     }
     fn take_evidence(

@@ -224,6 +224,7 @@ fn waiver_state(s: WaiverState) -> &'static str {
         WaiverState::SelfApproved => "self-approved",
         WaiverState::Unused => "unused",
         WaiverState::UnknownTarget => "unknown-target",
+        WaiverState::AmbiguousModel => "ambiguous-model",
     }
 }
 
@@ -568,7 +569,9 @@ pub fn build(report: &RunReport) -> Dashboard {
             })
             .collect(),
             waivers_applied: count(WaiverState::Applied),
-            waivers_rejected: count(WaiverState::Expired) + count(WaiverState::SelfApproved),
+            waivers_rejected: count(WaiverState::Expired)
+                + count(WaiverState::SelfApproved)
+                + count(WaiverState::AmbiguousModel),
         },
         alerts,
         heatmap: report
