@@ -125,7 +125,10 @@ pub fn load_policies(req: &Request, config: &Config, repo_root: &Path) -> Policy
                 .policy
                 .paths
                 .iter()
-                .map(|p| PolicySource::Path(repo_root.join(p))),
+                .map(|p| PolicySource::InRepository {
+                    root: repo_root.to_path_buf(),
+                    path: p.clone(),
+                }),
         );
     } else {
         sources.push(PolicySource::Embedded);
@@ -260,6 +263,7 @@ pub fn run_tree(
         as_of: req.as_of,
         fail_on,
         frameworks,
+        max_steps: config.limits.max_steps,
     };
     let (found, mut diagnostics) = repo::discover(tree).map_err(|e| Failure {
         diagnostics: vec![Diagnostic::new(

@@ -6,6 +6,7 @@
 //! values that caused them, apply waivers, and compute KRIs. The evaluator borrows everything and
 //! keeps no mutable state, so models are evaluated in parallel.
 
+mod budget;
 pub mod builtins;
 pub mod outcome;
 
@@ -25,6 +26,8 @@ use crate::repo::{self, Model, Tree};
 use crate::source::SourceMap;
 use crate::value::{Value, format_number};
 use crate::waiver::Waiver;
+pub use budget::DEFAULT_MAX_STEPS;
+use budget::Env;
 use builtins::CallContext;
 pub use outcome::*;
 
@@ -81,6 +84,8 @@ pub struct Options {
     pub fail_on: Vec<Severity>,
     /// Frameworks in scope (empty: all).
     pub frameworks: Vec<String>,
+    /// The step budget of each evaluation (see [`budget`]).
+    pub max_steps: u64,
 }
 
 /// What a run needs besides the program.
@@ -159,7 +164,7 @@ impl<'a> Evaluator<'a> {
 
     // ---- expressions ---------------------------------------------------------------------------
 
-    fn eval<'m>(&self, e: &Expr, model: &'m Model, env: &mut Vec<Binding<'m>>) -> EvalResult<'m> {
+    fn eval<'m>(&self, e: &Expr, model: &'m Model, env: &mut Env<'m>) -> EvalResult<'m> {
         match &e.node {
             ExprKind::Literal(l) => Ok(Cow::Owned(match l {
                 Literal::Number(n) => Value::Number(*n),
@@ -241,6 +246,10 @@ impl<'a> Evaluator<'a> {
                     }
                     args.push(v.into_owned());
                 }
+                if let Err(x) = env.spend(budget::call_cost(&args)) {
+                    let first = call.args.first().unwrap_or(e);
+                    return Err(self.exhausted(x, first, env));
+                }
                 let cx = CallContext {
                     dir: &model.dir,
                     ..self.cx
@@ -266,6 +275,9 @@ impl<'a> Evaluator<'a> {
                 };
                 let mut count = 0usize;
                 for (i, item) in items.into_iter().enumerate() {
+                    if let Err(x) = env.spend(1) {
+                        return Err(self.exhausted(x, &q.list, env));
+                    }
                     env.push(Binding {
                         name: q.var.node.clone(),
                         value: item,
@@ -397,6 +409,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The step budget ran out while `e` (a list being iterated or scanned) was evaluated.
+    fn exhausted(&self, x: budget::Exhausted, e: &Expr, env: &[Binding<'_>]) -> EvalError {
+        let what = self.origin(e, env).unwrap_or_else(|| self.text(e));
+        EvalError::new(format!(
+            "`{what}` is too large to evaluate within the step budget: evaluation stopped after \
+             {} steps (`[limits] max_steps` in `mrm.toml`)",
+            x.limit
+        ))
+    }
+
     fn operand_error(&self, e: &Expr, v: &Value, model: &Model, env: &[Binding<'_>]) -> EvalError {
         if v.is_none() {
             return self.missing(e, model, env);
@@ -411,16 +433,15 @@ impl<'a> Evaluator<'a> {
         lhs: &Expr,
         rhs: &Expr,
         model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
+        env: &mut Env<'m>,
     ) -> EvalResult<'m> {
-        let boolean =
-            |me: &Self, e: &Expr, env: &mut Vec<Binding<'m>>| -> Result<bool, EvalError> {
-                let v = me.eval(e, model, env)?;
-                match &*v {
-                    Value::Bool(b) => Ok(*b),
-                    other => Err(me.operand_error(e, other, model, env)),
-                }
-            };
+        let boolean = |me: &Self, e: &Expr, env: &mut Env<'m>| -> Result<bool, EvalError> {
+            let v = me.eval(e, model, env)?;
+            match &*v {
+                Value::Bool(b) => Ok(*b),
+                other => Err(me.operand_error(e, other, model, env)),
+            }
+        };
         match op {
             BinaryOp::And => {
                 if !boolean(self, lhs, env)? {
@@ -437,6 +458,16 @@ impl<'a> Evaluator<'a> {
             _ => {
                 let l = self.eval(lhs, model, env)?;
                 let r = self.eval(rhs, model, env)?;
+                if matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+                    let scanned = match &*r {
+                        Value::List(items) => items.len() as u64,
+                        Value::String(s) => s.len() as u64 / 64,
+                        _ => 0,
+                    };
+                    if let Err(x) = env.spend(scanned.max(1)) {
+                        return Err(self.exhausted(x, rhs, env));
+                    }
+                }
                 self.apply(op, &l, &r, lhs, rhs, model, env).map(Cow::Owned)
             }
         }
@@ -547,12 +578,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn holds<'m>(
-        &self,
-        e: &Expr,
-        model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
-    ) -> Result<bool, EvalError> {
+    fn holds<'m>(&self, e: &Expr, model: &'m Model, env: &mut Env<'m>) -> Result<bool, EvalError> {
         match self.eval(e, model, env)?.as_ref() {
             Value::Bool(b) => Ok(*b),
             other => Err(self.operand_error(e, other, model, env)),
@@ -566,7 +592,7 @@ impl<'a> Evaluator<'a> {
         &self,
         e: &Expr,
         model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
+        env: &mut Env<'m>,
         out: &mut Vec<(Vec<Binding<'m>>, Witness)>,
     ) {
         if out.len() >= 50 {
@@ -634,7 +660,7 @@ impl<'a> Evaluator<'a> {
                     .or(self.first_origin(l, env).as_ref())
                     .map(|p| model.locate(p));
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         path,
                         actual,
@@ -672,7 +698,7 @@ impl<'a> Evaluator<'a> {
                             format!("no item of `{p}` satisfies `{}`", self.text(&q.body))
                         };
                         out.push((
-                            env.clone(),
+                            env.to_vec(),
                             Witness {
                                 location: origin.as_ref().map(|o| model.locate(o)),
                                 path: origin,
@@ -692,7 +718,7 @@ impl<'a> Evaluator<'a> {
                     None => format!("`{}` is false", self.text(e)),
                 };
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         location: p.as_ref().map(|p| model.locate_nearest(p)),
                         path: p,
@@ -709,7 +735,7 @@ impl<'a> Evaluator<'a> {
                     .map(Cow::into_owned)
                     .unwrap_or_default();
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         location: p.as_ref().map(|p| model.locate(p)),
                         text: match &p {
@@ -725,12 +751,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn render_template<'m>(
-        &self,
-        t: &Template,
-        model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
-    ) -> String {
+    fn render_template<'m>(&self, t: &Template, model: &'m Model, env: &mut Env<'m>) -> String {
         let mut s = String::new();
         for part in &t.parts {
             match part {
@@ -747,7 +768,7 @@ impl<'a> Evaluator<'a> {
     // ---- models --------------------------------------------------------------------------------
 
     fn tier(&self, model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Option<TierOutcome> {
-        let mut env = Vec::new();
+        let mut env = Env::new(Vec::new(), self.inputs.options.max_steps);
         for (i, rule) in self.inputs.program.tiers.iter().enumerate() {
             let (matched, error) = match &rule.condition {
                 None => (true, None),
@@ -790,7 +811,7 @@ impl<'a> Evaluator<'a> {
     fn kris<'m>(&self, model: &'m Model, tier: &'m Value) -> Vec<KriOutcome> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
-            let mut env = vec![tier_binding(tier)];
+            let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -810,10 +831,11 @@ impl<'a> Evaluator<'a> {
                 Ok(v) => {
                     let v = v.into_owned();
                     outcome.value = v.clone();
+                    let origin = self.origin(value_expr, &env);
                     env.push(Binding {
                         name: "value".to_string(),
                         value: Cow::Owned(v),
-                        origin: self.origin(value_expr, &env),
+                        origin,
                     });
                     let red = k.red.as_ref().map(|e| self.holds(e, model, &mut env));
                     let yellow = k.yellow.as_ref().map(|e| self.holds(e, model, &mut env));
@@ -854,7 +876,7 @@ impl<'a> Evaluator<'a> {
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(index, c, Status::Pass);
-        let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
+        let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
         // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
@@ -995,7 +1017,8 @@ impl<'a> Evaluator<'a> {
         raw: Vec<(Vec<Binding<'m>>, Witness)>,
     ) -> Vec<Finding> {
         let mut findings: Vec<Finding> = Vec::new();
-        for (mut env, w) in raw {
+        for (bindings, w) in raw {
+            let mut env = Env::new(bindings, self.inputs.options.max_steps);
             let message = c
                 .ast
                 .explain

@@ -284,7 +284,7 @@ fn symlinked_evidence_leaving_the_repository_is_refused() {
     .unwrap();
     let mut req = request("2026-11-27");
     req.repo = dir.path().to_path_buf();
-    req.policies = vec![fixture().join("../policy.mrm")];
+    req.policies = vec![fixture().join("policy.mrm")];
     let r = engine::run(&req).unwrap();
     for id in ["x", "y"] {
         let c = model(&r, id)
@@ -386,7 +386,7 @@ fn json_and_yaml_twins_load_into_the_same_tree() {
     }
     let mut req = request("2026-11-27");
     req.repo = dir.path().to_path_buf();
-    req.policies = vec![fixture().join("../policy.mrm")];
+    req.policies = vec![fixture().join("policy.mrm")];
     let r = engine::run(&req).unwrap();
     let summary = |id: &str| {
         let m = model(&r, id);
@@ -425,7 +425,7 @@ fn json_and_yaml_twins_load_into_the_same_tree() {
 fn controls_and_kris_can_read_the_tier() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.mrm");
-    let base = std::fs::read_to_string(fixture().join("../policy.mrm")).unwrap();
+    let base = std::fs::read_to_string(fixture().join("policy.mrm")).unwrap();
     std::fs::write(
         &policy,
         format!(

@@ -31,7 +31,8 @@ fn fixtures() -> PathBuf {
 fn run(case: &str) -> Run {
     let req = Request {
         repo: fixtures().join(case),
-        policies: Vec::new(),
+        // Shared by the cases, so named here: a repository's `mrm.toml` may not reach outside it.
+        policies: vec![fixtures().join("policy.mrm")],
         with_default: false,
         as_of: "2026-11-27".parse().unwrap(),
         frameworks: Vec::new(),
@@ -860,6 +861,8 @@ fn gaps_exit_code_follows_blocking_gaps() {
                 "2026-11-27",
                 "--format",
                 "json",
+                "--policy",
+                fixtures().join("policy.mrm").to_str().unwrap(),
             ],
             out,
             err,
