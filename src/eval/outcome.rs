@@ -259,12 +259,13 @@ impl ModelOutcome {
     /// decides that a model whose metadata could not be read, or whose id is not unique, blocks
     /// the run. Summaries, exit codes and every report follow from this count.
     pub fn count_blocking(&mut self) {
-        self.blocking = self.controls.iter().filter(|c| c.blocking).count()
-            + self
-                .diagnostics
-                .iter()
-                .filter(|d| d.code.blocks_model())
-                .count();
+        self.blocking =
+            self.controls.iter().filter(|c| c.blocking).count() + self.model_findings().count();
+    }
+
+    /// The diagnostics that block the model whatever its controls say.
+    pub fn model_findings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.code.blocks_model())
     }
 
     /// Controls that did not pass and apply (fail, blocked, error, upcoming, waived).

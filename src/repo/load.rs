@@ -250,6 +250,12 @@ fn strip_position(msg: &str) -> String {
 /// position).
 fn yaml_message(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or("").trim();
+    if let Some(key) = first
+        .split_once("duplicate mapping key: ")
+        .and_then(|(_, rest)| rest.split(", set DuplicateKeyPolicy").next())
+    {
+        return format!("duplicate key `{key}`");
+    }
     let rest = first.strip_prefix("error:").unwrap_or(first).trim_start();
     match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
         Some((position, tail)) if position.contains("column") => tail.trim().to_string(),
