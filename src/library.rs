@@ -159,7 +159,13 @@ pub fn display_path(path: &Path) -> String {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    rel.to_string_lossy().replace('\\', "/")
+    let shown = rel.to_string_lossy().replace('\\', "/");
+    // The current directory itself.
+    if shown.is_empty() {
+        ".".to_string()
+    } else {
+        shown
+    }
 }
 
 /// Reads a file as UTF-8 text, or explains why not. Links are followed (a policy named on the

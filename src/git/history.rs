@@ -304,7 +304,20 @@ impl FixtureHistory {
     /// Reads `history.toml` from a fixture folder: `None` when there is none.
     pub fn load(dir: &std::path::Path) -> Option<Result<FixtureHistory, String>> {
         let path = dir.join("history.toml");
-        let text = std::fs::read_to_string(&path).ok()?;
+        // Type and size are checked before reading: a FIFO here must not stall `mrm test`.
+        let text = match crate::repo::read::read_regular(
+            &path.canonicalize().ok()?,
+            crate::repo::MAX_METADATA_SIZE as u64,
+        ) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                return Some(Err(format!(
+                    "cannot read `{}`: {e}",
+                    crate::library::display_path(&path)
+                )));
+            }
+        };
         let parsed: Result<FixtureFile, _> = toml::from_str(&text);
         Some(match parsed {
             Ok(file) => Ok(FixtureHistory::from_commits(file.commit)),
