@@ -648,6 +648,29 @@ fn an_unreadable_model_blocks_gaps_and_shows_in_inventory_and_oscal() {
     );
 }
 
+/// A control of a model that was never evaluated is an `error`, never a silent `not-applicable`.
+#[test]
+fn why_says_error_not_not_applicable_for_an_unreadable_model() {
+    let repo = Repo::new();
+    repo.append("models/credit/model.toml", "garbage = = =\n");
+    let out = run(&[
+        "why",
+        "credit",
+        "DR-FAIR",
+        repo.root().to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("status:   error\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("blocks:   [model/parse-error]"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("not-applicable"), "{}", out.stdout);
+}
+
 // ---- 4. duplicate model ids -------------------------------------------------------------------
 
 #[test]

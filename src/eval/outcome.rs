@@ -286,9 +286,13 @@ impl ModelOutcome {
             .and_then(|i| self.controls.get(i))
     }
 
-    /// The status of control `id`: its outcome's, or `not-applicable` when the control is not one
-    /// of the model's tier.
+    /// The status of control `id`: its outcome's, `not-applicable` when the control is not one
+    /// of the model's tier, and `error` for every control when the model could not be read (what
+    /// was not evaluated cannot be said not to apply).
     pub fn status_of(&self, id: &str) -> Status {
+        if !self.evaluated {
+            return Status::Error;
+        }
         self.control(id).map_or(Status::NotApplicable, |c| c.status)
     }
 
@@ -400,8 +404,9 @@ impl RunReport {
         self.controls.iter().find(|c| c.id == id)
     }
 
-    /// Model `m`'s outcome of control `id`: the recorded one, or a `not-applicable` one when the
-    /// control belongs to other tiers. `None` when the policy set has no such control.
+    /// Model `m`'s outcome of control `id`: the recorded one, a `not-applicable` one when the
+    /// control belongs to other tiers, or an `error` when the model could not be read. `None` when
+    /// the policy set has no such control.
     pub fn outcome<'r>(
         &'r self,
         m: &'r ModelOutcome,
@@ -410,7 +415,17 @@ impl RunReport {
         if let Some(c) = m.control(id) {
             return Some(std::borrow::Cow::Borrowed(c));
         }
-        let mut c = ControlOutcome::new(self.control(id)?.clone(), Status::NotApplicable);
+        let info = self.control(id)?.clone();
+        if !m.evaluated {
+            let mut c = ControlOutcome::new(info, Status::Error);
+            c.error = Some(format!(
+                "`{}` could not be read, so nothing about the model was evaluated",
+                m.file
+            ));
+            c.location = Some(Box::new(Location::file(m.file.clone())));
+            return Some(std::borrow::Cow::Owned(c));
+        }
+        let mut c = ControlOutcome::new(info, Status::NotApplicable);
         c.reason = Some(m.not_in_tier());
         Some(std::borrow::Cow::Owned(c))
     }
