@@ -5,14 +5,14 @@
 //! ```text
 //! cargo bench --bench check                                  # 1,000 and 10,000 light models
 //! MRM_BENCH_MODELS=1000,10000,100000 MRM_BENCH_HEAVY=heavy cargo bench --bench check
-//! cargo bench --bench check -- --models 2000 --heavy 5,6
+//! cargo bench --bench check -- --models 2000 --heavy 5,6 --rounds 1
 //! ```
 //!
 //! Sizes and heaviness are read as `benches/support/model.rs` describes. For each size the
-//! repository is generated once; then the floor and the check run three times each, alternately,
-//! each in a fresh child process (this benchmark re-executed with `--child`) that reports its
-//! wall-clock time and its peak resident memory (`VmHWM`), so one size's memory never hides
-//! another's. Prints the best time of each, the time per model (constant when time is linear in
+//! repository is generated once; then the floor and the check run three times each (`--rounds`),
+//! alternately, each in a fresh child process (this benchmark re-executed with `--child`) that
+//! reports its wall-clock time and its peak resident memory (`VmHWM`), so one size's memory never
+//! hides another's. Prints the best time of each, the time per model (constant when time is linear in
 //! models), the ratio check/floor, the peak memory of both, and the load average at the time.
 
 #![allow(
@@ -144,6 +144,13 @@ fn main() {
         }
     };
     let shape = settings.shape;
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     println!(
         "mrm check, embedded library, as of 2026-11-27; heaviness {} (records per list, evidence files per model); {} threads",
         shape.spec(),
@@ -159,7 +166,7 @@ fn main() {
         let _ = measure("floor", dir.path());
         let load_before = load_average();
         let (mut floors, mut checks) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
+        for _ in 0..rounds {
             floors.push(measure("floor", dir.path()));
             checks.push(measure("check", dir.path()));
         }
@@ -173,7 +180,7 @@ fn main() {
         let check_peak = checks.iter().map(|m| m.peak_kib).max().unwrap_or(0);
         let blocking = checks[0].blocking;
         println!(
-            "  floor {floor:.2?}, check {check:.2?} (best of 3; {blocking} blocking gaps), ratio {:.2}, peak {:.0} MiB; load {load_before} -> {load_after}",
+            "  floor {floor:.2?}, check {check:.2?} (best of {rounds}; {blocking} blocking gaps), ratio {:.2}, peak {:.0} MiB; load {load_before} -> {load_after}",
             check.as_secs_f64() / floor.as_secs_f64().max(1e-9),
             mib(check_peak)
         );

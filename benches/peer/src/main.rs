@@ -58,6 +58,7 @@ fn main() {
         Some("floor") => child_floor(&args[1..]),
         Some("regorus") => child_regorus(&args[1..]),
         Some("results") => print_results(&args[1..]),
+        Some("generate") => child_generate(&args[1..]),
         _ => compare(&args),
     };
     if let Err(e) = result {
@@ -154,6 +155,21 @@ fn generate(root: &Path, n: usize, shape: &model::Shape) -> Result<()> {
     (0..n)
         .into_par_iter()
         .try_for_each(|i| model::write_model(root, i, model::disparate_impact(i), shape))?;
+    Ok(())
+}
+
+/// `generate DIR [--models N] [--heavy SPEC]`: writes the repository the benchmark evaluates, to
+/// profile or time one side alone.
+fn child_generate(args: &[String]) -> Result<()> {
+    let root = PathBuf::from(args.first().ok_or("generate DIR")?);
+    let settings = model::Settings::read(&[10_000], &args[1..])?;
+    let n = settings.models[0];
+    generate(&root, n, &settings.shape)?;
+    println!(
+        "wrote {n} models of heaviness {} under {}",
+        settings.shape.spec(),
+        root.display()
+    );
     Ok(())
 }
 
