@@ -20,7 +20,8 @@
 //!    default, `RAYON_NUM_THREADS` for all): the floor, `mrm check --quiet` with the shipped
 //!    library, `mrm check --quiet` with the ported controls, and regorus on the ported controls
 //!    (its compiled RVM mode, and its interpreter with `--interpreter`); prints the best wall
-//!    time of each, its peak resident memory (from `wait4`), and the ratios.
+//!    time of each, its peak resident memory (`ru_maxrss` from `wait4`, taken by a small
+//!    `measure` process that spawns the run), and the ratios.
 //!
 //! The floor is what any engine must do: find the metadata files (the same walk as mrm: hidden
 //! directories, `target` and `node_modules` skipped), read them and parse them with the parser
@@ -59,6 +60,7 @@ fn main() {
         Some("regorus") => child_regorus(&args[1..]),
         Some("results") => print_results(&args[1..]),
         Some("generate") => child_generate(&args[1..]),
+        Some("measure") => child_measure(&args[1..]),
         _ => compare(&args),
     };
     if let Err(e) = result {
@@ -631,10 +633,22 @@ struct Measured {
     stdout: String,
 }
 
-/// Runs `cmd` to completion, its output to a file, and measures it with `wait4`.
-fn measure(cmd: &mut Command, out: &Path, ok_codes: &[i32]) -> Result<Measured> {
-    let file = fs::File::create(out)?;
-    cmd.stdout(file).stderr(Stdio::null()).stdin(Stdio::null());
+/// `measure OUT PROGRAM ARGS...`: runs the program with its standard output to `OUT`, waits for it
+/// with `wait4` and prints `seconds peak_kib exit_code`.
+///
+/// The benchmark measures every run through this small process rather than directly: Linux
+/// carries the peak memory of the process that spawns a child into the child's `ru_maxrss` (the
+/// spawner's address space is the one replaced at `exec`), so a child of the benchmark itself,
+/// which has held hundreds of MiB by then, would report at least that.
+fn child_measure(args: &[String]) -> Result<()> {
+    let [out, program, rest @ ..] = args else {
+        return Err("measure OUT PROGRAM ARGS...".into());
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(rest)
+        .stdout(fs::File::create(out)?)
+        .stderr(Stdio::null())
+        .stdin(Stdio::null());
     let start = Instant::now();
     let child = cmd.spawn()?;
     let pid = libc::pid_t::try_from(child.id())?;
@@ -653,13 +667,38 @@ fn measure(cmd: &mut Command, out: &Path, ok_codes: &[i32]) -> Result<Measured> 
     } else {
         -1
     };
+    // ru_maxrss is in KiB on Linux.
+    println!("{} {} {code}", wall.as_secs_f64(), usage.ru_maxrss);
+    Ok(())
+}
+
+/// Runs `cmd` to completion through `measure`, its output to the file `out`.
+fn measure(cmd: &Command, out: &Path, ok_codes: &[i32]) -> Result<Measured> {
+    let run = Command::new(std::env::current_exe()?)
+        .arg("measure")
+        .arg(out)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .output()?;
+    if !run.status.success() {
+        return Err(format!(
+            "measuring {cmd:?} failed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8(run.stdout)?;
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [secs, kib, code] = f.as_slice() else {
+        return Err(format!("measure printed {text:?}").into());
+    };
+    let code: i32 = code.parse()?;
     if !ok_codes.contains(&code) {
         return Err(format!("{cmd:?} exited with {code}").into());
     }
     Ok(Measured {
-        wall,
-        // ru_maxrss is in KiB on Linux.
-        peak_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        wall: Duration::from_secs_f64(secs.parse()?),
+        peak_kib: kib.parse()?,
         stdout: fs::read_to_string(out)?,
     })
 }
@@ -798,11 +837,11 @@ fn compare(args: &[String]) -> Result<()> {
             c
         };
         // Warm the page cache and check what each side counts.
-        let floor_count = measure(&mut floor_cmd(), &log, &[0])?.stdout;
+        let floor_count = measure(&floor_cmd(), &log, &[0])?.stdout;
         if floor_count.trim() != n.to_string() {
             return Err(format!("the floor parsed {floor_count} models, not {n}").into());
         }
-        let counts = measure(&mut regorus_cmd(false), &log, &[0])?.stdout;
+        let counts = measure(&regorus_cmd(false), &log, &[0])?.stdout;
         println!("regorus counts: {}", counts.trim());
 
         let mut rows = vec![
@@ -831,20 +870,12 @@ fn compare(args: &[String]) -> Result<()> {
         }
         let load_before = load_average();
         for _ in 0..o.rounds {
-            rows[0].runs.push(measure(&mut floor_cmd(), &log, &[0])?);
-            rows[1]
-                .runs
-                .push(measure(&mut mrm_cmd(false), &log, &[0, 1])?);
-            rows[2]
-                .runs
-                .push(measure(&mut mrm_cmd(true), &log, &[0, 1])?);
-            rows[3]
-                .runs
-                .push(measure(&mut regorus_cmd(false), &log, &[0])?);
+            rows[0].runs.push(measure(&floor_cmd(), &log, &[0])?);
+            rows[1].runs.push(measure(&mrm_cmd(false), &log, &[0, 1])?);
+            rows[2].runs.push(measure(&mrm_cmd(true), &log, &[0, 1])?);
+            rows[3].runs.push(measure(&regorus_cmd(false), &log, &[0])?);
             if o.interpreter {
-                rows[4]
-                    .runs
-                    .push(measure(&mut regorus_cmd(true), &log, &[0])?);
+                rows[4].runs.push(measure(&regorus_cmd(true), &log, &[0])?);
             }
         }
         let load_after = load_average();
