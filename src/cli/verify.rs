@@ -18,9 +18,13 @@ pub struct VerifyArgs {
     /// Also re-evaluate this repository with the pack's policies and date, and compare results
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// Require an Ed25519 signature by this public key (32 bytes, raw or hex)
+    /// Require a valid Ed25519 signature by this public key (PEM, as `mrm keygen` or
+    /// `openssl pkey -pubout` write it)
     #[arg(long, value_name = "PUBFILE")]
     pub key: Option<PathBuf>,
+    /// Require a valid signature, by any key (the signer's fingerprint is printed)
+    #[arg(long)]
+    pub require_signature: bool,
     /// When to use colour
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -70,27 +74,8 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
             if v.problems.len() == 1 { "" } else { "s" }
         )?;
     }
-    match v.signature(key.as_ref()) {
-        SignatureCheck::Unsigned if key.is_some() => {
-            ok = false;
-            writeln!(out, "unsigned: {name} has no manifest.sig")?;
-        }
-        SignatureCheck::Unsigned => {}
-        SignatureCheck::Valid { public_key } if key.is_some() => {
-            writeln!(out, "signature: valid, by the given key {public_key}")?;
-        }
-        SignatureCheck::Valid { public_key } => writeln!(
-            out,
-            "signature: valid, by {public_key} (pass --key to require that signer)"
-        )?,
-        SignatureCheck::OtherKey { public_key } => {
-            ok = false;
-            writeln!(out, "signature: by {public_key}, not by the given key")?;
-        }
-        SignatureCheck::Invalid { reason } => {
-            ok = false;
-            writeln!(out, "signature: invalid: {reason}")?;
-        }
+    if !signature_holds(&v.signature(key.as_ref()), key.as_ref(), args, out)? {
+        ok = false;
     }
     if let Some(repo) = &args.repo {
         match verify::reevaluate(&v, repo) {
@@ -127,4 +112,53 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         }
     }
     Ok(if ok { EXIT_OK } else { EXIT_GAPS })
+}
+
+/// Reports the signature check; whether it holds. An unsigned pack holds unless a signature is
+/// required (`--require-signature` or `--key`); an invalid signature never holds.
+fn signature_holds(
+    check: &SignatureCheck,
+    expected: Option<&ed25519_dalek::VerifyingKey>,
+    args: &VerifyArgs,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
+    let required = args.require_signature || expected.is_some();
+    let named = |key: &ed25519_dalek::VerifyingKey| {
+        format!(
+            "key {} (public key {})",
+            sign::fingerprint(key),
+            sign::public_hex(key)
+        )
+    };
+    match check {
+        SignatureCheck::Unsigned if required => {
+            writeln!(out, "signature: unsigned, but a signature is required")?;
+            Ok(false)
+        }
+        SignatureCheck::Unsigned => {
+            writeln!(out, "signature: unsigned")?;
+            Ok(true)
+        }
+        SignatureCheck::Valid { key } if expected.is_some() => {
+            writeln!(out, "signature: valid, by the given {}", named(key))?;
+            Ok(true)
+        }
+        SignatureCheck::Valid { key } => {
+            writeln!(out, "signature: valid, by {}", named(key))?;
+            Ok(true)
+        }
+        SignatureCheck::OtherKey { key } => {
+            let given = expected.map(sign::fingerprint).unwrap_or_default();
+            writeln!(
+                out,
+                "signature: by {}, not by the given key {given}",
+                named(key)
+            )?;
+            Ok(false)
+        }
+        SignatureCheck::Invalid { reason } => {
+            writeln!(out, "signature: invalid: {reason}")?;
+            Ok(false)
+        }
+    }
 }
