@@ -1276,3 +1276,289 @@ fn a_pack_stopped_by_a_signal_leaves_no_temporary_file() {
         assert!(left.is_empty(), "SIG{signal}: left {left:?}");
     }
 }
+
+/// Extracts a pack with `tar` into `dir/name` and returns that folder.
+fn extract(file: &Path, dir: &Path, name: &str) -> PathBuf {
+    let x = dir.join(name);
+    fs::create_dir(&x).unwrap();
+    tool(
+        "tar",
+        &["-xzf", file.to_str().unwrap(), "-C", x.to_str().unwrap()],
+        dir,
+    );
+    x
+}
+
+/// `verify DIR` checks the folder a pack was extracted into like the archive: intact as
+/// extracted; then every altered, missing, extra or non-regular file is named, and a FIFO is not
+/// opened (the check does not hang).
+#[cfg(unix)]
+#[test]
+fn verify_checks_an_extracted_pack() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let x = extract(&file, dir.path(), "x");
+    let (code, out, _) = mrm(&["verify", x.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: "), "{out}");
+    assert!(!out.contains("re-packed"), "{out}");
+    // Re-evaluation works from the folder too.
+    let (code, out, err) = mrm(&[
+        "verify",
+        x.to_str().unwrap(),
+        "--repo",
+        root(&dir).to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("results match"), "{out}");
+
+    fs::write(x.join("report.txt"), "edited").unwrap();
+    fs::remove_file(x.join("inventory.csv")).unwrap();
+    fs::write(x.join("evidence/planted.txt"), "planted").unwrap();
+    let card = x.join("evidence/models/a/model-card.md");
+    fs::remove_file(&card).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", &card).unwrap();
+    tool(
+        "mkfifo",
+        &[x.join("gaps/pipe").to_str().unwrap()],
+        dir.path(),
+    );
+    let (code, out, _) = mrm(&["verify", x.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    for line in [
+        "altered    report.txt (size 6 bytes, manifest says ",
+        "missing    inventory.csv",
+        "extra      evidence/planted.txt (not in the manifest)",
+        "not a file evidence/models/a/model-card.md (symbolic link)",
+        "not a file gaps/pipe (not a regular file)",
+        "not intact: ",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "{line}:\n{out}");
+    }
+    // The link is reported once, not also as missing.
+    assert!(
+        !out.contains("missing    evidence/models/a/model-card.md"),
+        "{out}"
+    );
+
+    let (code, _, err) = mrm(&["verify", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no `manifest.json` at its top"), "{err}");
+}
+
+/// A pack extracted and archived again by `tar` (directory entries, `./` names, or one top
+/// folder) verifies, with a note on the layout; a change made in between is still named.
+#[test]
+fn a_pack_re_tarred_by_tar_verifies_and_names_what_changed() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let x = extract(&file, dir.path(), "x");
+    let dotted = dir.path().join("dotted.tar.gz");
+    tool(
+        "tar",
+        &[
+            "-czf",
+            dotted.to_str().unwrap(),
+            "-C",
+            x.to_str().unwrap(),
+            ".",
+        ],
+        dir.path(),
+    );
+    let (code, out, _) = verify(&dotted);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: "), "{out}");
+    assert!(!out.contains("not a file"), "{out}");
+    assert!(
+        out.contains("note: re-packed: ")
+            && out.contains("directory entries ignored, `./` prefixes ignored"),
+        "{out}"
+    );
+    let folder = dir.path().join("folder.tar.gz");
+    tool("tar", &["-czf", folder.to_str().unwrap(), "x"], dir.path());
+    let (code, out, _) = verify(&folder);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("the pack is under the folder `x/`"), "{out}");
+
+    fs::write(x.join("traceability.csv"), "forged").unwrap();
+    tool(
+        "tar",
+        &[
+            "-czf",
+            dotted.to_str().unwrap(),
+            "-C",
+            x.to_str().unwrap(),
+            ".",
+        ],
+        dir.path(),
+    );
+    let (code, out, _) = verify(&dotted);
+    assert_eq!(code, 1, "{out}");
+    let problems: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            !l.starts_with("note:") && !l.starts_with("not intact") && !l.starts_with("signature")
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "{out}");
+    assert!(
+        problems[0].starts_with("altered    traceability.csv "),
+        "{out}"
+    );
+}
+
+/// Writes raw tar members (already built headers and data) as a gzipped archive.
+fn raw_tar(file: &Path, build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) {
+    let mut b = tar::Builder::new(Vec::new());
+    build(&mut b);
+    let bytes = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    fs::write(file, gz.finish().unwrap()).unwrap();
+}
+
+fn header(kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h
+}
+
+/// Hostile archives: members that are links or whose names leave the pack are reported and never
+/// followed; a manifest that lies about a size or lists a path outside the pack is named.
+#[test]
+fn hostile_members_and_a_lying_manifest_are_named() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let list = entries(&file);
+    let mut manifest: serde_json::Value = serde_json::from_slice(&list[0].bytes).unwrap();
+    let files = manifest["files"].as_array_mut().unwrap();
+    let card = files
+        .iter_mut()
+        .find(|f| f["path"] == "evidence/models/a/model-card.md")
+        .unwrap();
+    card["size"] = serde_json::json!(4_294_967_296u64);
+    files.push(serde_json::json!({"path": "../outside", "sha256": "00", "size": 1}));
+    let manifest = serde_json::to_vec_pretty(&manifest).unwrap();
+
+    let hostile = dir.path().join("hostile.tar.gz");
+    raw_tar(&hostile, |b| {
+        b.append_data(
+            &mut header(tar::EntryType::Regular, manifest.len() as u64),
+            "manifest.json",
+            manifest.as_slice(),
+        )
+        .unwrap();
+        for m in &list[1..] {
+            if m.path == "report.txt" {
+                // A link where a listed file belongs.
+                let mut h = header(tar::EntryType::Symlink, 0);
+                h.set_link_name("/etc/passwd").unwrap();
+                b.append_data(&mut h, "report.txt", io::empty()).unwrap();
+            } else {
+                b.append_data(
+                    &mut header(tar::EntryType::Regular, m.bytes.len() as u64),
+                    &m.path,
+                    m.bytes.as_slice(),
+                )
+                .unwrap();
+            }
+        }
+        // Names that leave the pack, written into the header by hand (the builder refuses them).
+        for name in ["../evil.txt", "/etc/cron.d/evil"] {
+            let mut h = header(tar::EntryType::Regular, 4);
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, &b"evil"[..]).unwrap();
+        }
+        let mut h = header(tar::EntryType::Link, 0);
+        h.set_link_name("results.json").unwrap();
+        b.append_data(&mut h, "evidence/hard-link", io::empty())
+            .unwrap();
+    });
+    let (code, out, _) = verify(&hostile);
+    assert_eq!(code, 1, "{out}");
+    for line in [
+        "altered    evidence/models/a/model-card.md (size 8 bytes, manifest says 4294967296)",
+        "not a file report.txt (symbolic link)",
+        "not a file evidence/hard-link (hard link)",
+        "unsafe     ../evil.txt ",
+        "unsafe     /etc/cron.d/evil ",
+        "unsafe     ../outside ",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "{line}:\n{out}");
+    }
+}
+
+/// A long-name header that claims a gigabyte is refused at once, without reading or allocating
+/// it; so is a manifest larger than the limit.
+#[test]
+fn a_header_that_claims_gigabytes_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bomb.tar.gz");
+    raw_tar(&file, |b| {
+        let mut h = header(tar::EntryType::GNULongName, 1 << 30);
+        h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        h.set_cksum();
+        // The header alone, and some of its claimed data.
+        b.get_mut().extend_from_slice(h.as_bytes());
+        b.get_mut().extend_from_slice(&[b'a'; 4096]);
+    });
+    let (code, _, err) = verify(&file);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("an archive header extension (long name or PAX) of 1073741824 bytes"),
+        "{err}"
+    );
+
+    let big = dir.path().join("big.tar.gz");
+    raw_tar(&big, |b| {
+        let h = header(tar::EntryType::Regular, pack::verify::MAX_MANIFEST + 1);
+        let mut h = h;
+        h.set_path("manifest.json").unwrap();
+        h.set_cksum();
+        b.get_mut().extend_from_slice(h.as_bytes());
+    });
+    let (code, _, err) = verify(&big);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`manifest.json` is 67108865 bytes, more than the"),
+        "{err}"
+    );
+}
+
+/// Thousands of planted entries give a bounded report: the first differences one per line, then a
+/// count.
+#[test]
+fn a_flood_of_extra_entries_is_counted_not_listed() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let mut list = entries(&file);
+    let n = pack::verify::MAX_PROBLEMS + 500;
+    for i in 0..n {
+        list.push(Member {
+            path: format!("evidence/flood/{i:05}"),
+            bytes: Vec::new(),
+        });
+    }
+    rewrite(&file, &list);
+    let (code, out, _) = verify(&file);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("extra ")).count(),
+        pack::verify::MAX_PROBLEMS
+    );
+    assert!(
+        out.contains("... and 500 more differences not listed"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("differs from its manifest in {n} places")),
+        "{out}"
+    );
+}

@@ -1,5 +1,6 @@
-//! `mrm verify FILE.tar.gz [--repo DIR]`: check a pack against its manifest and, with `--repo`,
-//! its results against a fresh evaluation.
+//! `mrm verify PACK [--repo DIR] [--key PUBFILE | --require-signature]`: check a pack (a
+//! `.tar.gz`, or the directory it was extracted into) against its manifest and its signature and,
+//! with `--repo`, its results against a fresh evaluation.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use crate::pack::verify::{self, ReevalError};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The pack to check
+    /// The pack to check: a `.tar.gz`, or the directory it was extracted into
     pub pack: PathBuf,
     /// Also re-evaluate this repository with the pack's policies and date, and compare results
     #[arg(long, value_name = "DIR")]
@@ -49,7 +50,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         },
         None => None,
     };
-    let v = match verify::check_file(&args.pack) {
+    let options = verify::Options {
+        keep_sources: args.repo.is_some(),
+    };
+    let v = match verify::check(&args.pack, options) {
         Ok(v) => v,
         Err(e) => {
             writeln!(err, "error: `{name}` is not a readable pack: {e}")?;
@@ -59,6 +63,21 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
     let mut ok = v.is_intact();
     for p in &v.problems {
         writeln!(out, "{p}")?;
+    }
+    if v.unlisted > 0 {
+        writeln!(
+            out,
+            "... and {} more difference{} not listed",
+            v.unlisted,
+            if v.unlisted == 1 { "" } else { "s" }
+        )?;
+    }
+    if !v.layout.is_empty() {
+        writeln!(
+            out,
+            "note: re-packed: {}; only file contents are compared",
+            v.layout.join(", ")
+        )?;
     }
     if ok {
         writeln!(
@@ -70,8 +89,12 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         writeln!(
             out,
             "not intact: {name} differs from its manifest in {} place{}",
-            v.problems.len(),
-            if v.problems.len() == 1 { "" } else { "s" }
+            v.problems.len() + v.unlisted,
+            if v.problems.len() + v.unlisted == 1 {
+                ""
+            } else {
+                "s"
+            }
         )?;
     }
     if !signature_holds(&v.signature(key.as_ref()), key.as_ref(), args, out)? {
