@@ -20,9 +20,12 @@
 //! repository/…                  mrm.toml, waivers.toml, the models' metadata files
 //! evidence/<repository path>    every evidence file referenced
 //! ```
-//! [`archive`] writes those
-//! entries as a gzipped tar with fixed headers (same entries, same bytes) and saves it atomically;
-//! [`verify`] re-hashes a pack against its manifest and re-evaluates it against a repository.
+//! Evidence entries are not read here: each records where the file is, its size and the SHA-256
+//! it was evaluated with (from the results), and [`archive`] streams it from the tree when it
+//! writes the entries as a gzipped tar with fixed headers (same entries, same bytes), refusing a
+//! file that no longer has that hash, and saves the archive atomically. Memory therefore does not
+//! grow with the evidence. [`verify`] re-hashes a pack (or an extracted one) against its manifest
+//! and re-evaluates it against a repository.
 //!
 //! This module never evaluates anything itself and never touches the filesystem for evidence:
 //! evidence is read through the [`Tree`], which refuses any path that leaves the repository.
