@@ -15,7 +15,7 @@ mod load;
 pub mod read;
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read as _};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -88,24 +88,20 @@ pub trait Tree: Sync {
         let bytes = (state == EvidenceState::Present).then(|| self.read(path));
         (state, bytes)
     }
-    /// An evidence path's state and, when it is present, the digest of its bytes (SHA-256, size,
-    /// and whether they can stand as evidence) or why they could not be read.
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
+    /// An evidence path's state and, when it is present, the file opened for reading with its
+    /// size, so that it can be hashed or copied without being held in memory. A tree may resolve
+    /// the path once for both.
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
         let (state, bytes) = self.evidence_bytes(path);
-        (state, bytes.map(|b| b.map(|b| EvidenceDigest::of(&b))))
+        (state, bytes.map(|b| b.map(EvidenceFile::from_bytes)))
     }
-    /// [`Tree::evidence_bytes`] with their SHA-256, for the last time: a tree that kept them when
-    /// they were first read hands them over instead of reading them again.
-    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
-        let (state, bytes) = self.evidence_bytes(path);
+    /// An evidence path's state and, when it is present, the digest of its bytes (SHA-256, size,
+    /// and whether they can stand as evidence) or why they could not be read; read in pieces.
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
+        let (state, file) = self.open_evidence(path);
         (
             state,
-            bytes.map(|b| {
-                b.map(|b| {
-                    let hash = sha256_hex(&b);
-                    (b, hash)
-                })
-            }),
+            file.map(|f| f.and_then(|f| read::digest_reader(f.reader))),
         )
     }
     /// A name for reports: the directory, or `rev:dir`.
@@ -116,8 +112,45 @@ pub trait Tree: Sync {
     }
 }
 
-/// A file's bytes and their SHA-256 (lowercase hex).
-pub type Digested = (Vec<u8>, String);
+/// An evidence file opened for reading.
+pub struct EvidenceFile {
+    pub reader: Box<dyn io::Read + Send>,
+    /// The size when it was opened.
+    pub size: u64,
+}
+
+impl EvidenceFile {
+    /// A file already in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        EvidenceFile {
+            size: bytes.len() as u64,
+            reader: Box::new(io::Cursor::new(bytes)),
+        }
+    }
+}
+
+/// The SHA-256 of everything `reader` yields, in lowercase hex, read 64 KiB at a time.
+pub fn sha256_reader(mut reader: impl io::Read) -> io::Result<String> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(base16ct::lower::encode_string(&hasher.finalize()))
+}
+
+/// Opens a file only if it is a regular file, without blocking on a FIFO or a device and without
+/// following a symbolic link in its last component. Returns the file and its size. See [`read`].
+pub fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
+    read::open_regular(path, u64::MAX)
+}
 
 /// The SHA-256 of `bytes`, in lowercase hex (as `sha256sum` writes it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -249,20 +282,28 @@ impl Tree for WorkTree {
     }
 
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
-        let (state, file) = evidence_state(self.resolve(path));
-        (
-            state,
-            file.map(|f| f.and_then(|f| read::read_regular(&f, u64::MAX))),
-        )
+        let (state, file) = self.open_evidence(path);
+        let bytes = file.map(|f| {
+            f.and_then(|mut f| {
+                let mut bytes = Vec::with_capacity(usize::try_from(f.size).unwrap_or(0));
+                f.reader.read_to_end(&mut bytes).map(|_| bytes)
+            })
+        });
+        (state, bytes)
     }
 
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
-        // Streamed: hashing evidence costs a buffer, whatever the file's size.
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
+        // One resolution for the state and the file; the file's type is checked before it is
+        // opened, and again on the handle (see [`read`]).
         let (state, file) = evidence_state(self.resolve(path));
-        (
-            state,
-            file.map(|f| f.and_then(|f| read::digest_regular(&f))),
-        )
+        let opened = file.map(|f| {
+            f.and_then(|f| read::open_regular(&f, u64::MAX))
+                .map(|(file, size)| EvidenceFile {
+                    reader: Box::new(file),
+                    size,
+                })
+        });
+        (state, opened)
     }
 
     fn describe(&self) -> String {
@@ -288,23 +329,21 @@ fn evidence_state(
     }
 }
 
-/// What [`KeepEvidence`] remembers of one evidence path: its state and, when it was read, its
-/// bytes and their digest.
-type Kept = (EvidenceState, Option<(Vec<u8>, EvidenceDigest)>);
+/// What [`DigestOnce`] remembers of one evidence path: its state and, when present, its digest.
+type Kept = (EvidenceState, Option<EvidenceDigest>);
 
-/// A tree that keeps the evidence files it reads, so that what is evaluated is exactly what is
-/// packed: each evidence path is resolved, read and hashed once, and [`Tree::take_evidence`]
-/// hands the same bytes and hash over (and forgets them) instead of reading the file again. A
-/// file changed or swapped for a link after evaluation therefore cannot reach a pack. Read errors
-/// are not kept.
-pub struct KeepEvidence<T> {
+/// A tree that hashes each evidence file once per run: every model and control that cites a file
+/// sees the same state and SHA-256, even if the file changes while the run goes on. A pack copies
+/// evidence against those hashes, so what it holds is what was evaluated. Read errors are not
+/// kept. Only digests are kept, never contents, so memory does not grow with the evidence.
+pub struct DigestOnce<T> {
     inner: T,
     kept: std::sync::Mutex<std::collections::HashMap<String, Kept>>,
 }
 
-impl<T: Tree> KeepEvidence<T> {
+impl<T: Tree> DigestOnce<T> {
     pub fn new(inner: T) -> Self {
-        KeepEvidence {
+        DigestOnce {
             inner,
             kept: std::sync::Mutex::default(),
         }
@@ -317,7 +356,7 @@ impl<T: Tree> KeepEvidence<T> {
     }
 }
 
-impl<T: Tree> Tree for KeepEvidence<T> {
+impl<T: Tree> Tree for DigestOnce<T> {
     fn metadata_files(&self) -> io::Result<Vec<String>> {
         self.inner.metadata_files()
     }
@@ -334,20 +373,19 @@ impl<T: Tree> Tree for KeepEvidence<T> {
         self.inner.evidence(path)
     }
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
-        if let Some((state, kept)) = self.kept().get(path) {
-            return (*state, kept.as_ref().map(|(b, _)| Ok(b.clone())));
-        }
         self.inner.evidence_bytes(path)
+    }
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
+        self.inner.open_evidence(path)
     }
     fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
         if let Some((state, kept)) = self.kept().get(path) {
-            return (*state, kept.as_ref().map(|(_, d)| Ok(d.clone())));
+            return (*state, kept.clone().map(Ok));
         }
-        match self.inner.evidence_bytes(path) {
-            (state, Some(Ok(bytes))) => {
-                let digest = EvidenceDigest::of(&bytes);
+        match self.inner.evidence_digest(path) {
+            (state, Some(Ok(digest))) => {
                 self.kept()
-                    .insert(path.to_string(), (state, Some((bytes, digest.clone()))));
+                    .insert(path.to_string(), (state, Some(digest.clone())));
                 (state, Some(Ok(digest)))
             }
             (state, None) => {
@@ -355,12 +393,6 @@ impl<T: Tree> Tree for KeepEvidence<T> {
                 (state, None)
             }
             (state, Some(Err(e))) => (state, Some(Err(e))),
-        }
-    }
-    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
-        match self.kept().remove(path) {
-            Some((state, kept)) => (state, kept.map(|(b, d)| Ok((b, d.sha256)))),
-            None => self.inner.take_evidence(path),
         }
     }
     fn describe(&self) -> String {

@@ -122,7 +122,7 @@ fn open(path: &Path) -> io::Result<std::fs::File> {
 }
 
 /// Opens a regular file after checking its type and size, and checks both again on the handle.
-fn open_regular(path: &Path, limit: u64) -> io::Result<(std::fs::File, u64)> {
+pub fn open_regular(path: &Path, limit: u64) -> io::Result<(std::fs::File, u64)> {
     check(&std::fs::symlink_metadata(path)?, limit)?;
     let file = open(path)?;
     let meta = file.metadata()?;
@@ -197,14 +197,18 @@ impl Digest {
 /// Hashes a regular file as it streams through a small buffer, so that memory does not grow with
 /// the file's size. Type checks as [`read_regular`].
 pub fn digest_regular(path: &Path) -> io::Result<Digest> {
+    digest_reader(open_regular(path, u64::MAX)?.0)
+}
+
+/// Hashes what `reader` yields, 64 KiB at a time.
+pub fn digest_reader(mut reader: impl Read) -> io::Result<Digest> {
     use sha2::Digest as _;
-    let (mut file, _) = open_regular(path, u64::MAX)?;
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 64 << 10];
     let mut head: Vec<u8> = Vec::new();
     let mut size = 0u64;
     loop {
-        let n = match file.read(&mut buf) {
+        let n = match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
