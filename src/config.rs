@@ -13,6 +13,9 @@
 //!
 //! [roles]
 //! model_risk_officer = "mro@acme.example"
+//!
+//! [limits]
+//! max_steps = 1_000_000                 # step budget of each evaluation (quantifier items, …)
 //! ```
 
 use serde::Deserialize;
@@ -32,6 +35,31 @@ pub struct Config {
     pub check: CheckConfig,
     #[serde(default)]
     pub roles: RolesConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// Bounds on the work one run may do on hostile input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// The step budget of each evaluation (a control, a tier rule, a KRI): quantifier items,
+    /// list items scanned by `in` and handed to builtins. An evaluation that runs out is an
+    /// `error`, located at the list it was iterating.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_steps: default_max_steps(),
+        }
+    }
+}
+
+fn default_max_steps() -> u64 {
+    crate::eval::DEFAULT_MAX_STEPS
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,5 +145,41 @@ pub fn parse(file: &SourceFile) -> Result<Config, Diagnostic> {
             .help("use critical, high, medium, low or info"));
         }
     }
+    if config.limits.max_steps == 0 {
+        let at = file.text.find("max_steps").unwrap_or(0);
+        return Err(Diagnostic::new(
+            Code::ConfigInvalid,
+            "`limits.max_steps` must be at least 1".to_string(),
+        )
+        .at(file.locate(at, at + "max_steps".len()), "here")
+        .help("leave it out for the default of 1,000,000 steps"));
+    }
+    // `mrm.toml` is part of the repository under review: its policy paths stay inside it.
+    for p in &config.policy.paths {
+        if !crate::library::is_relative_inside(p) {
+            let at = locate_string(file, p);
+            return Err(Diagnostic::new(
+                Code::PathOutside,
+                format!("policy path `{p}` leaves the repository"),
+            )
+            .at(at, "absolute, or holds `..`")
+            .help(
+                "name policies relative to the repository root, inside it; `--policy PATH` may \
+                 name policies elsewhere",
+            ));
+        }
+    }
     Ok(config)
+}
+
+/// The location of a string value in the file (the first occurrence of it quoted), or the
+/// file's start.
+fn locate_string(file: &SourceFile, value: &str) -> crate::source::Location {
+    let quoted = toml::Value::String(value.to_string()).to_string();
+    for needle in [quoted, format!("'{value}'")] {
+        if let Some(at) = file.text.find(&needle) {
+            return file.locate(at, at + needle.len());
+        }
+    }
+    file.locate(0, 0)
 }

@@ -190,12 +190,22 @@ pub mod render {
         }
     }
 
+    /// A file shown in a diagnostic: the file, its text made inert, and its name.
+    type Excerpt<'a> = (
+        &'a crate::source::SourceFile,
+        std::borrow::Cow<'a, str>,
+        std::borrow::Cow<'a, str>,
+    );
+
     /// Renders one diagnostic with source excerpts, carets under each span, and the help line.
     /// Labels in files the source map does not hold are printed as `--> file:line:col` notes.
+    /// Messages, labels and excerpts quote repository text: it is made inert first (see
+    /// [`crate::inert`]), so that it cannot act on the terminal.
     pub fn text(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+        use crate::inert::{excerpt, line};
+        use std::borrow::Cow;
         let lvl = level(diagnostic.severity);
         let code = diagnostic.code.as_str();
-        let mut message = lvl.title(&diagnostic.message).id(code);
         // Group labels by file, preserving the order of first appearance (primary first).
         let mut files: Vec<&str> = Vec::new();
         let mut ordered: Vec<&Label> = diagnostic.labels.iter().filter(|l| l.primary).collect();
@@ -205,23 +215,52 @@ pub mod render {
                 files.push(&label.location.file);
             }
         }
+        // Everything quoted, made inert before the message borrows it.
+        let title = line(&diagnostic.message);
+        let label_messages: Vec<Cow<'_, str>> = ordered.iter().map(|l| line(&l.message)).collect();
+        // A file whose text must not be quoted is named with its line and column only.
+        let excerpts: Vec<Option<Excerpt<'_>>> = files
+            .iter()
+            .map(|file| {
+                sources
+                    .by_name(file)
+                    .filter(|s| s.is_shown())
+                    .map(|s| (s, excerpt(&s.text), line(&s.name)))
+            })
+            .collect();
         let mut missing: Vec<String> = Vec::new();
-        for file in &files {
-            let Some(source) = sources.by_name(file) else {
-                for label in ordered.iter().filter(|l| l.location.file == *file) {
-                    missing.push(if label.message.is_empty() {
-                        format!("at {}", label.location)
+        for (file, shown) in files.iter().zip(&excerpts) {
+            if shown.is_none() {
+                for (label, m) in ordered.iter().zip(&label_messages) {
+                    if label.location.file != *file {
+                        continue;
+                    }
+                    let at = line(&label.location.to_string()).into_owned();
+                    missing.push(if m.is_empty() {
+                        format!("at {at}")
                     } else {
-                        format!("{}: {}", label.location, label.message)
+                        format!("{at}: {m}")
                     });
                 }
+            }
+        }
+        let notes: Vec<Cow<'_, str>> = diagnostic.notes.iter().map(|n| line(n)).collect();
+        let help = diagnostic.help.as_deref().map(line);
+
+        let mut message = lvl.title(&title).id(code);
+        for (file, shown) in files.iter().zip(&excerpts) {
+            let Some((source, text, origin)) = shown else {
                 continue;
             };
-            let mut snippet = Snippet::source(&source.text)
+            let mut snippet = Snippet::source(text)
                 .line_start(1)
-                .origin(&source.name)
+                .origin(origin)
                 .fold(true);
-            for label in ordered.iter().filter(|l| l.location.file == *file) {
+            for (label, label_message) in ordered
+                .iter()
+                .zip(&label_messages)
+                .filter(|(l, _)| l.location.file == *file)
+            {
                 let len = source.text.len();
                 let start = label.location.start.min(len);
                 let mut end = label.location.end.min(len);
@@ -234,17 +273,17 @@ pub mod render {
                         .map_or(start, |c| start + c.len_utf8());
                 }
                 let lv = if label.primary { lvl } else { Level::Info };
-                snippet = snippet.annotation(lv.span(start..end).label(&label.message));
+                snippet = snippet.annotation(lv.span(start..end).label(label_message));
             }
             message = message.snippet(snippet);
         }
         for m in &missing {
             message = message.footer(Level::Note.title(m));
         }
-        for n in &diagnostic.notes {
+        for n in &notes {
             message = message.footer(Level::Note.title(n));
         }
-        if let Some(help) = &diagnostic.help {
+        if let Some(help) = &help {
             message = message.footer(Level::Help.title(help));
         }
         let renderer = if color {

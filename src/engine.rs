@@ -53,9 +53,12 @@ pub struct Failure {
 }
 
 fn read_optional(tree: &dyn Tree, name: &str) -> Result<Option<SourceFile>, Diagnostic> {
-    match tree.read(name) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Some(SourceFile::new(name, text))),
+    match tree.read_capped(name, repo::MAX_METADATA_SIZE as u64) {
+        Ok(read) => match String::from_utf8(read.bytes) {
+            Ok(text) => {
+                let file = SourceFile::new(name, text);
+                Ok(Some(if read.via_link { file.hide() } else { file }))
+            }
             Err(_) => Err(Diagnostic::new(
                 Code::InvalidUtf8,
                 format!("`{name}` is not valid UTF-8"),
@@ -63,10 +66,7 @@ fn read_optional(tree: &dyn Tree, name: &str) -> Result<Option<SourceFile>, Diag
             .at(Location::file(name), "")),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(
-            Diagnostic::new(Code::Unreadable, format!("cannot read `{name}`: {e}"))
-                .at(Location::file(name), ""),
-        ),
+        Err(e) => Err(repo::read::diagnostic(name, &e)),
     }
 }
 
@@ -125,7 +125,10 @@ pub fn load_policies(req: &Request, config: &Config, repo_root: &Path) -> Policy
                 .policy
                 .paths
                 .iter()
-                .map(|p| PolicySource::Path(repo_root.join(p))),
+                .map(|p| PolicySource::InRepository {
+                    root: repo_root.to_path_buf(),
+                    path: p.clone(),
+                }),
         );
     } else {
         sources.push(PolicySource::Embedded);
@@ -178,7 +181,15 @@ pub fn run_in(req: &Request, tree: &dyn Tree) -> Result<Run, Failure> {
         sources: repo_sources.clone(),
     })?;
     let policy = load_policies(req, &config, &req.repo);
-    run_tree(req, tree, policy, config, waivers, repo_sources)
+    let run = run_tree(req, tree, policy, config, waivers, repo_sources)?;
+    // A check that finds nothing to check would pass whatever the repository holds.
+    if run.models.is_empty() {
+        return Err(Failure {
+            diagnostics: vec![repo::no_models(&tree.describe())],
+            sources: run.sources,
+        });
+    }
+    Ok(run)
 }
 
 /// Runs a check on any tree with already-loaded policies, configuration and waivers.
@@ -252,6 +263,7 @@ pub fn run_tree(
         as_of: req.as_of,
         fail_on,
         frameworks,
+        max_steps: config.limits.max_steps,
     };
     let (found, mut diagnostics) = repo::discover(tree).map_err(|e| Failure {
         diagnostics: vec![Diagnostic::new(

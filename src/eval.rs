@@ -6,6 +6,7 @@
 //! values that caused them, apply waivers, and compute KRIs. The evaluator borrows everything and
 //! keeps no mutable state, so models are evaluated in parallel.
 
+mod budget;
 pub mod builtins;
 pub mod outcome;
 
@@ -20,10 +21,13 @@ use crate::ast::*;
 use crate::check::{ControlDef, Program, Severity};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::framework::Catalogs;
-use crate::repo::{self, EvidenceState, Model, Tree};
+use crate::repo::evidence::Verdict;
+use crate::repo::{self, Model, Tree};
 use crate::source::SourceMap;
 use crate::value::{Value, format_number};
 use crate::waiver::Waiver;
+pub use budget::DEFAULT_MAX_STEPS;
+use budget::Env;
 use builtins::CallContext;
 pub use outcome::*;
 
@@ -80,6 +84,8 @@ pub struct Options {
     pub fail_on: Vec<Severity>,
     /// Frameworks in scope (empty: all).
     pub frameworks: Vec<String>,
+    /// The step budget of each evaluation (see [`budget`]).
+    pub max_steps: u64,
 }
 
 /// What a run needs besides the program.
@@ -158,7 +164,7 @@ impl<'a> Evaluator<'a> {
 
     // ---- expressions ---------------------------------------------------------------------------
 
-    fn eval<'m>(&self, e: &Expr, model: &'m Model, env: &mut Vec<Binding<'m>>) -> EvalResult<'m> {
+    fn eval<'m>(&self, e: &Expr, model: &'m Model, env: &mut Env<'m>) -> EvalResult<'m> {
         match &e.node {
             ExprKind::Literal(l) => Ok(Cow::Owned(match l {
                 Literal::Number(n) => Value::Number(*n),
@@ -240,6 +246,10 @@ impl<'a> Evaluator<'a> {
                     }
                     args.push(v.into_owned());
                 }
+                if let Err(x) = env.spend(budget::call_cost(&args)) {
+                    let first = call.args.first().unwrap_or(e);
+                    return Err(self.exhausted(x, first, env));
+                }
                 let cx = CallContext {
                     dir: &model.dir,
                     ..self.cx
@@ -265,6 +275,9 @@ impl<'a> Evaluator<'a> {
                 };
                 let mut count = 0usize;
                 for (i, item) in items.into_iter().enumerate() {
+                    if let Err(x) = env.spend(1) {
+                        return Err(self.exhausted(x, &q.list, env));
+                    }
                     env.push(Binding {
                         name: q.var.node.clone(),
                         value: item,
@@ -396,6 +409,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The step budget ran out while `e` (a list being iterated or scanned) was evaluated.
+    fn exhausted(&self, x: budget::Exhausted, e: &Expr, env: &[Binding<'_>]) -> EvalError {
+        let what = self.origin(e, env).unwrap_or_else(|| self.text(e));
+        EvalError::new(format!(
+            "`{what}` is too large to evaluate within the step budget: evaluation stopped after \
+             {} steps (`[limits] max_steps` in `mrm.toml`)",
+            x.limit
+        ))
+    }
+
     fn operand_error(&self, e: &Expr, v: &Value, model: &Model, env: &[Binding<'_>]) -> EvalError {
         if v.is_none() {
             return self.missing(e, model, env);
@@ -410,16 +433,15 @@ impl<'a> Evaluator<'a> {
         lhs: &Expr,
         rhs: &Expr,
         model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
+        env: &mut Env<'m>,
     ) -> EvalResult<'m> {
-        let boolean =
-            |me: &Self, e: &Expr, env: &mut Vec<Binding<'m>>| -> Result<bool, EvalError> {
-                let v = me.eval(e, model, env)?;
-                match &*v {
-                    Value::Bool(b) => Ok(*b),
-                    other => Err(me.operand_error(e, other, model, env)),
-                }
-            };
+        let boolean = |me: &Self, e: &Expr, env: &mut Env<'m>| -> Result<bool, EvalError> {
+            let v = me.eval(e, model, env)?;
+            match &*v {
+                Value::Bool(b) => Ok(*b),
+                other => Err(me.operand_error(e, other, model, env)),
+            }
+        };
         match op {
             BinaryOp::And => {
                 if !boolean(self, lhs, env)? {
@@ -436,6 +458,16 @@ impl<'a> Evaluator<'a> {
             _ => {
                 let l = self.eval(lhs, model, env)?;
                 let r = self.eval(rhs, model, env)?;
+                if matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+                    let scanned = match &*r {
+                        Value::List(items) => items.len() as u64,
+                        Value::String(s) => s.len() as u64 / 64,
+                        _ => 0,
+                    };
+                    if let Err(x) = env.spend(scanned.max(1)) {
+                        return Err(self.exhausted(x, rhs, env));
+                    }
+                }
                 self.apply(op, &l, &r, lhs, rhs, model, env).map(Cow::Owned)
             }
         }
@@ -546,12 +578,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn holds<'m>(
-        &self,
-        e: &Expr,
-        model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
-    ) -> Result<bool, EvalError> {
+    fn holds<'m>(&self, e: &Expr, model: &'m Model, env: &mut Env<'m>) -> Result<bool, EvalError> {
         match self.eval(e, model, env)?.as_ref() {
             Value::Bool(b) => Ok(*b),
             other => Err(self.operand_error(e, other, model, env)),
@@ -565,7 +592,7 @@ impl<'a> Evaluator<'a> {
         &self,
         e: &Expr,
         model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
+        env: &mut Env<'m>,
         out: &mut Vec<(Vec<Binding<'m>>, Witness)>,
     ) {
         if out.len() >= 50 {
@@ -633,7 +660,7 @@ impl<'a> Evaluator<'a> {
                     .or(self.first_origin(l, env).as_ref())
                     .map(|p| model.locate(p));
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         path,
                         actual,
@@ -671,7 +698,7 @@ impl<'a> Evaluator<'a> {
                             format!("no item of `{p}` satisfies `{}`", self.text(&q.body))
                         };
                         out.push((
-                            env.clone(),
+                            env.to_vec(),
                             Witness {
                                 location: origin.as_ref().map(|o| model.locate(o)),
                                 path: origin,
@@ -691,7 +718,7 @@ impl<'a> Evaluator<'a> {
                     None => format!("`{}` is false", self.text(e)),
                 };
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         location: p.as_ref().map(|p| model.locate_nearest(p)),
                         path: p,
@@ -708,7 +735,7 @@ impl<'a> Evaluator<'a> {
                     .map(Cow::into_owned)
                     .unwrap_or_default();
                 out.push((
-                    env.clone(),
+                    env.to_vec(),
                     Witness {
                         location: p.as_ref().map(|p| model.locate(p)),
                         text: match &p {
@@ -724,12 +751,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn render_template<'m>(
-        &self,
-        t: &Template,
-        model: &'m Model,
-        env: &mut Vec<Binding<'m>>,
-    ) -> String {
+    fn render_template<'m>(&self, t: &Template, model: &'m Model, env: &mut Env<'m>) -> String {
         let mut s = String::new();
         for part in &t.parts {
             match part {
@@ -746,7 +768,7 @@ impl<'a> Evaluator<'a> {
     // ---- models --------------------------------------------------------------------------------
 
     fn tier(&self, model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Option<TierOutcome> {
-        let mut env = Vec::new();
+        let mut env = Env::new(Vec::new(), self.inputs.options.max_steps);
         for (i, rule) in self.inputs.program.tiers.iter().enumerate() {
             let (matched, error) = match &rule.condition {
                 None => (true, None),
@@ -789,7 +811,7 @@ impl<'a> Evaluator<'a> {
     fn kris<'m>(&self, model: &'m Model, tier: &'m Value) -> Vec<KriOutcome> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
-            let mut env = vec![tier_binding(tier)];
+            let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -809,10 +831,11 @@ impl<'a> Evaluator<'a> {
                 Ok(v) => {
                     let v = v.into_owned();
                     outcome.value = v.clone();
+                    let origin = self.origin(value_expr, &env);
                     env.push(Binding {
                         name: "value".to_string(),
                         value: Cow::Owned(v),
-                        origin: self.origin(value_expr, &env),
+                        origin,
                     });
                     let red = k.red.as_ref().map(|e| self.holds(e, model, &mut env));
                     let yellow = k.yellow.as_ref().map(|e| self.holds(e, model, &mut env));
@@ -849,11 +872,11 @@ impl<'a> Evaluator<'a> {
         tier: &'m Value,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
-        evidence_cache: &mut BTreeMap<String, (EvidenceState, Option<String>)>,
+        evidence_cache: &mut BTreeMap<String, Verdict>,
     ) -> ControlOutcome {
         let program = self.inputs.program;
         let mut out = self.base_outcome(index, c, Status::Pass);
-        let mut env: Vec<Binding<'m>> = vec![tier_binding(tier)];
+        let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
         // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
             match self.holds(applies, model, &mut env) {
@@ -931,43 +954,37 @@ impl<'a> Evaluator<'a> {
                 },
             };
             for rel in paths {
-                let full = repo::join(&model.dir, &rel);
-                // Several controls often cite the same file: resolve and hash it once per model.
-                let (state, sha256) = evidence_cache
+                let full = match repo::evidence::resolve(&model.dir, &rel) {
+                    Ok(full) => full,
+                    Err(why) => return undecided(out, why, model.locate_nearest("")),
+                };
+                // Several controls often cite the same file: judge it once per model.
+                let verdict = evidence_cache
                     .entry(full.clone())
-                    .or_insert_with(|| {
-                        let (state, sha) = self.inputs.tree.evidence_digest(&full);
-                        (state, sha.and_then(Result::ok))
-                    })
+                    .or_insert_with(|| repo::evidence::judge(self.inputs.tree, &full))
                     .clone();
-                match state {
-                    EvidenceState::Present => out.evidence.push(EvidenceRef {
-                        sha256,
-                        path: full,
-                        present: true,
-                    }),
-                    EvidenceState::Missing => {
-                        out.evidence.push(EvidenceRef {
-                            path: full.clone(),
-                            present: false,
-                            sha256: None,
-                        });
-                        missing.push(Witness {
-                            path: None,
-                            actual: Value::String(full.clone()),
-                            expected: Some("an existing file".to_string()),
-                            text: format!("evidence file `{full}` is missing"),
-                            location: Some(crate::source::Location::file(full)),
-                        });
+                let (sha256, why) = match verdict {
+                    Verdict::Evidence { sha256 } => (Some(sha256), None),
+                    Verdict::Unusable { sha256, why } => (Some(sha256), Some(why)),
+                    Verdict::Missing { why } => (None, Some(why)),
+                    Verdict::Undecided { why } => {
+                        let at = crate::source::Location::file(full);
+                        return undecided(out, why, at);
                     }
-                    EvidenceState::Escapes => {
-                        out.status = Status::Error;
-                        out.error = Some(format!(
-                            "evidence path `{rel}` leaves the repository and was not read"
-                        ));
-                        out.location = Some(Box::new(model.locate_nearest("")));
-                        return out;
-                    }
+                };
+                out.evidence.push(EvidenceRef {
+                    path: full.clone(),
+                    present: sha256.is_some(),
+                    sha256,
+                });
+                if let Some(why) = why {
+                    missing.push(Witness {
+                        path: None,
+                        actual: Value::String(full.clone()),
+                        expected: Some("an existing file".to_string()),
+                        text: why,
+                        location: Some(crate::source::Location::file(full)),
+                    });
                 }
             }
         }
@@ -1000,7 +1017,8 @@ impl<'a> Evaluator<'a> {
         raw: Vec<(Vec<Binding<'m>>, Witness)>,
     ) -> Vec<Finding> {
         let mut findings: Vec<Finding> = Vec::new();
-        for (mut env, w) in raw {
+        for (bindings, w) in raw {
+            let mut env = Env::new(bindings, self.inputs.options.max_steps);
             let message = c
                 .ast
                 .explain
@@ -1061,6 +1079,7 @@ impl<'a> Evaluator<'a> {
         };
         if !model.parsed {
             outcome.diagnostics = diagnostics;
+            outcome.count_blocking();
             return outcome;
         }
         let tier = self.tier(model, &mut diagnostics);
@@ -1090,12 +1109,12 @@ impl<'a> Evaluator<'a> {
             c.blocking = c.status.is_gap() && self.inputs.options.fail_on.contains(&c.severity);
             *outcome.counts.entry(c.status).or_default() += 1;
         }
-        outcome.blocking = controls.iter().filter(|c| c.blocking).count();
         outcome.controls = controls;
         outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
+        outcome.count_blocking();
         outcome
     }
 
@@ -1111,6 +1130,14 @@ impl<'a> Evaluator<'a> {
         else {
             return;
         };
+        // A waiver binds to one model: while the id is shared, it binds to none.
+        if shares_id(model) {
+            o.notes.push(format!(
+                "waiver {} not applied: model id `{}` is not unique",
+                w.ticket, model.id
+            ));
+            return;
+        }
         if w.expires < self.inputs.options.as_of {
             o.notes
                 .push(format!("waiver {} expired on {}", w.ticket, w.expires));
@@ -1133,12 +1160,28 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A control that cannot be decided: `error`, with why and where.
+fn undecided(mut out: ControlOutcome, why: String, at: crate::source::Location) -> ControlOutcome {
+    out.status = Status::Error;
+    out.error = Some(why);
+    out.location = Some(Box::new(at));
+    out
+}
+
 fn tier_binding(tier: &Value) -> Binding<'_> {
     Binding {
         name: crate::check::TIER_VARIABLE.to_string(),
         value: Cow::Borrowed(tier),
         origin: None,
     }
+}
+
+/// Whether another model shares this model's id (see [`repo::load_all`]).
+fn shares_id(model: &Model) -> bool {
+    model
+        .diagnostics
+        .iter()
+        .any(|d| d.code == Code::DuplicateModel)
 }
 
 /// Whether a waiver's approver is the model's owner or one of its developers.
@@ -1201,6 +1244,7 @@ pub fn evaluate(
         let state = match (model, outcome) {
             _ if !control_exists => WaiverState::UnknownTarget,
             (None, _) | (_, None) => WaiverState::UnknownTarget,
+            (Some(m), Some(_)) if shares_id(m) => WaiverState::AmbiguousModel,
             (Some(_), Some(o)) if o.status == Status::Waived => WaiverState::Applied,
             (Some(m), Some(o)) => {
                 if w.expires < as_of {
@@ -1243,6 +1287,17 @@ pub fn evaluate(
                     ),
                 )
                 .help("delete the waiver"),
+            ),
+            WaiverState::AmbiguousModel => Some(
+                Diagnostic::new(
+                    Code::WaiverAmbiguous,
+                    format!(
+                        "waiver {} names model `{}`, an id several models share; it applies to \
+                         none of them",
+                        w.ticket, w.model
+                    ),
+                )
+                .help("give each model a unique `model.id`, then name the one the waiver is for"),
             ),
             WaiverState::UnknownTarget => Some(Diagnostic::new(
                 Code::WaiverUnknown,

@@ -259,12 +259,15 @@ pub struct GapReport {
     pub models: Vec<ModelGaps>,
     /// Models whose metadata could not be read.
     pub not_evaluated: Vec<String>,
+    /// Models that block on their own, whatever their clauses say: metadata that could not be
+    /// read, or an id another model shares (see [`ModelOutcome::model_findings`]).
+    pub blocked_models: Vec<String>,
 }
 
 impl GapReport {
     /// Whether any blocking gap was found.
     pub fn is_blocking(&self) -> bool {
-        self.summary.blocking > 0
+        self.summary.blocking > 0 || !self.blocked_models.is_empty()
     }
 }
 
@@ -719,6 +722,12 @@ fn analyze_frameworks(
             .models
             .iter()
             .filter(|m| !m.evaluated)
+            .map(|m| m.id.clone())
+            .collect(),
+        blocked_models: report
+            .models
+            .iter()
+            .filter(|m| m.model_findings().next().is_some())
             .map(|m| m.id.clone())
             .collect(),
     }

@@ -13,6 +13,7 @@ pub mod framework;
 pub mod gaps;
 pub mod git;
 pub mod graph;
+pub mod inert;
 pub mod library;
 pub mod pack;
 pub mod repo;

@@ -58,13 +58,19 @@ impl PolicySet {
 pub enum PolicySource {
     /// The embedded library.
     Embedded,
-    /// A `.mrm` file or a directory searched recursively for them.
+    /// A `.mrm` file or a directory searched recursively for them, named on the command line:
+    /// it may lie anywhere.
     Path(PathBuf),
+    /// A policy path named by a repository's `mrm.toml` (`root` is the repository): the path and
+    /// every file found under it must stay inside the repository, links included.
+    InRepository { root: PathBuf, path: String },
     /// Text already in memory (git revisions, tests): (name, text).
     Text(String, String),
 }
 
-/// Reads `.mrm` files under a path, sorted by name.
+/// Reads `.mrm` files under a path, sorted by name. Entries named `*.mrm` that are not regular
+/// files (links, FIFOs) are listed too: reading them says what they are, so a policy file cannot
+/// drop out of the set by being replaced with one.
 pub fn policy_files_in(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
@@ -75,6 +81,10 @@ pub fn policy_files_in(path: &Path) -> std::io::Result<Vec<PathBuf>> {
             format!("{} does not exist", path.display()),
         ));
     }
+    if !path.is_dir() {
+        // A FIFO or other special file named as a policy: reading it refuses it.
+        return Ok(vec![path.to_path_buf()]);
+    }
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(path)
         .sort_by_file_name()
@@ -82,11 +92,65 @@ pub fn policy_files_in(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
     {
         let entry = entry.map_err(std::io::Error::other)?;
-        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "mrm") {
+        if !entry.file_type().is_dir() && entry.path().extension().is_some_and(|e| e == "mrm") {
             out.push(entry.path().to_path_buf());
         }
     }
     Ok(out)
+}
+
+/// Whether a repository-relative path stays inside the repository as written: not absolute, no
+/// drive, no `..`.
+pub fn is_relative_inside(path: &str) -> bool {
+    let p = path.trim_start_matches("./");
+    p.is_empty() || p == "." || crate::repo::is_contained(p)
+}
+
+/// The policy files a repository's `mrm.toml` names with `path`, each checked to resolve inside
+/// `root` once links are followed.
+fn policy_files_in_repository(root: &Path, path: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    let outside = |what: String| {
+        Diagnostic::new(
+            Code::PathOutside,
+            format!("policy path `{path}` in `mrm.toml` {what} and was not read"),
+        )
+        .at(Location::file("mrm.toml"), "")
+        .help(
+            "name policies relative to the repository root, inside it; `--policy PATH` may name \
+             policies elsewhere",
+        )
+    };
+    if !is_relative_inside(path) {
+        return Err(outside("leaves the repository".to_string()));
+    }
+    let missing = |e: std::io::Error| {
+        Diagnostic::new(
+            Code::PolicySourceMissing,
+            format!("cannot read policies from `{path}`: {e}"),
+        )
+        .at(Location::file("mrm.toml"), "")
+    };
+    let canonical_root = root.canonicalize().map_err(missing)?;
+    let full = root.join(path.trim_start_matches("./"));
+    let target = full.canonicalize().map_err(missing)?;
+    if !target.starts_with(&canonical_root) {
+        return Err(outside(
+            "resolves outside the repository through a link".to_string(),
+        ));
+    }
+    let files = policy_files_in(&target).map_err(missing)?;
+    for f in &files {
+        // A link under the policy folder may lead anywhere: follow it to check.
+        if let Ok(c) = f.canonicalize()
+            && !c.starts_with(&canonical_root)
+        {
+            return Err(outside(format!(
+                "holds `{}`, which resolves outside the repository through a link,",
+                display_path(f)
+            )));
+        }
+    }
+    Ok(files)
 }
 
 /// Display name of a path: relative to the current directory when possible, `/`-separated.
@@ -95,25 +159,24 @@ pub fn display_path(path: &Path) -> String {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    rel.to_string_lossy().replace('\\', "/")
+    let shown = rel.to_string_lossy().replace('\\', "/");
+    // The current directory itself.
+    if shown.is_empty() {
+        ".".to_string()
+    } else {
+        shown
+    }
 }
 
-/// Reads a file as UTF-8 text, or explains why not.
+/// Reads a file as UTF-8 text, or explains why not. Links are followed (a policy named on the
+/// command line may be one); the file's type and size are checked before it is read (see
+/// [`crate::repo::read`]).
 pub fn read_text(path: &Path, name: &str, limit: usize) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::new(Code::Unreadable, format!("cannot read `{name}`: {e}"))
-            .at(Location::file(name), "")
-    })?;
-    if bytes.len() > limit {
-        return Err(Diagnostic::new(
-            Code::FileTooLarge,
-            format!(
-                "`{name}` is {} bytes, more than the limit of {limit}",
-                bytes.len()
-            ),
-        )
-        .at(Location::file(name), ""));
-    }
+    let resolved = path
+        .canonicalize()
+        .map_err(|e| crate::repo::read::diagnostic(name, &e))?;
+    let bytes = crate::repo::read::read_regular(&resolved, limit as u64)
+        .map_err(|e| crate::repo::read::diagnostic(name, &e))?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         Diagnostic::new(
@@ -146,15 +209,7 @@ pub fn load(sources_in: &[PolicySource], catalogs: Catalogs) -> PolicySet {
             PolicySource::Path(p) => {
                 origin.push(display_path(p));
                 match policy_files_in(p) {
-                    Ok(files) => {
-                        for f in files {
-                            let name = display_path(&f);
-                            match read_text(&f, &name, syntax::Limits::default().max_file_size) {
-                                Ok(t) => texts.push((name, t)),
-                                Err(d) => diagnostics.push(d),
-                            }
-                        }
-                    }
+                    Ok(files) => read_all(&files, &mut texts, &mut diagnostics),
                     Err(e) => diagnostics.push(
                         Diagnostic::new(
                             Code::PolicySourceMissing,
@@ -162,6 +217,13 @@ pub fn load(sources_in: &[PolicySource], catalogs: Catalogs) -> PolicySet {
                         )
                         .at(Location::file(display_path(p)), ""),
                     ),
+                }
+            }
+            PolicySource::InRepository { root, path } => {
+                origin.push(display_path(&root.join(path)));
+                match policy_files_in_repository(root, path) {
+                    Ok(files) => read_all(&files, &mut texts, &mut diagnostics),
+                    Err(d) => diagnostics.push(d),
                 }
             }
         }
@@ -200,6 +262,17 @@ pub fn load(sources_in: &[PolicySource], catalogs: Catalogs) -> PolicySet {
         diagnostics,
         digest,
         origin: origin.join(", "),
+    }
+}
+
+/// Reads policy files as text into `texts`, or says why each could not be read.
+fn read_all(files: &[PathBuf], texts: &mut Vec<(String, String)>, diags: &mut Vec<Diagnostic>) {
+    for f in files {
+        let name = display_path(f);
+        match read_text(f, &name, syntax::Limits::default().max_file_size) {
+            Ok(t) => texts.push((name, t)),
+            Err(d) => diags.push(d),
+        }
     }
 }
 

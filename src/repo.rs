@@ -10,7 +10,9 @@
 //! repository. A broken model file yields diagnostics for that model only.
 
 mod adapters;
+pub mod evidence;
 mod load;
+pub mod read;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read as _};
@@ -27,6 +29,7 @@ pub use adapters::{
     ADAPTERS, Adapter, NAMESPACES as ADAPTER_NAMESPACES, is_primary_name, makes_model,
 };
 pub use load::{conform, model_from_text, parse_metadata};
+pub use read::{Content as EvidenceContent, Digest as EvidenceDigest, Refusal};
 
 /// Metadata file names, in order of precedence.
 pub const METADATA_FILES: [&str; 4] = ["model.toml", "model.json", "model.yaml", "model.yml"];
@@ -37,8 +40,16 @@ pub fn is_model_file(name: &str) -> bool {
     METADATA_FILES.contains(&name) || adapters::is_primary_name(name)
 }
 
-/// Default limit on one metadata file's size.
+/// Limit on the size of one metadata file, adapter file, `mrm.toml` or `waivers.toml`.
 pub const MAX_METADATA_SIZE: usize = 4 << 20;
+
+/// A file's bytes, and whether a symbolic link was followed to reach them. Reports never show
+/// the text of a file reached through a link (see [`crate::source::SourceFile::hide`]).
+#[derive(Debug, Clone, Default)]
+pub struct FileRead {
+    pub bytes: Vec<u8>,
+    pub via_link: bool,
+}
 
 /// What an evidence path resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +66,19 @@ pub trait Tree: Sync {
     fn metadata_files(&self) -> io::Result<Vec<String>>;
     /// Reads a file.
     fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+    /// Reads a file of at most `limit` bytes. A tree on disk checks the file's type and size
+    /// before reading it (see [`read`]); a larger file is refused with [`Refusal::TooLarge`].
+    fn read_capped(&self, path: &str, limit: u64) -> io::Result<FileRead> {
+        let bytes = self.read(path)?;
+        let size = bytes.len() as u64;
+        if size > limit {
+            return Err(Refusal::TooLarge { size, limit }.into_io());
+        }
+        Ok(FileRead {
+            bytes,
+            via_link: false,
+        })
+    }
     /// Whether an evidence path is present, missing, or escapes the repository.
     fn evidence(&self, path: &str) -> EvidenceState;
     /// An evidence path's state and, when it is present, its bytes: [`Tree::evidence`], then
@@ -71,11 +95,14 @@ pub trait Tree: Sync {
         let (state, bytes) = self.evidence_bytes(path);
         (state, bytes.map(|b| b.map(EvidenceFile::from_bytes)))
     }
-    /// An evidence path's state and, when it is present, the SHA-256 of its bytes (lowercase hex),
-    /// read in pieces.
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+    /// An evidence path's state and, when it is present, the digest of its bytes (SHA-256, size,
+    /// and whether they can stand as evidence) or why they could not be read; read in pieces.
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
         let (state, file) = self.open_evidence(path);
-        (state, file.map(|f| f.and_then(|f| sha256_reader(f.reader))))
+        (
+            state,
+            file.map(|f| f.and_then(|f| read::digest_reader(f.reader))),
+        )
     }
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
@@ -120,24 +147,9 @@ pub fn sha256_reader(mut reader: impl io::Read) -> io::Result<String> {
 }
 
 /// Opens a file only if it is a regular file, without blocking on a FIFO or a device and without
-/// following a symbolic link in its last component. Returns the file and its size.
+/// following a symbolic link in its last component. Returns the file and its size. See [`read`].
 pub fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    }
-    let file = options.open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("`{}` is not a regular file", path.display()),
-        ));
-    }
-    Ok((file, meta.len()))
+    read::open_regular(path, u64::MAX)
 }
 
 /// The SHA-256 of `bytes`, in lowercase hex (as `sha256sum` writes it).
@@ -189,6 +201,35 @@ impl WorkTree {
     }
 }
 
+impl WorkTree {
+    /// Resolves a repository path to the file it names, following links only as long as they stay
+    /// inside the repository. Also says whether a link was followed.
+    fn resolve(&self, path: &str) -> io::Result<(PathBuf, bool)> {
+        if !is_contained(path) {
+            return Err(Refusal::Escapes.into_io());
+        }
+        let full = self.root.join(path);
+        let canonical = match full.canonicalize() {
+            Ok(c) => c,
+            // Discovery names a file whose path is not UTF-8 by its lossy form, which does not
+            // exist: say why it cannot be read rather than that it is missing.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && path.contains('\u{FFFD}') => {
+                return Err(Refusal::PathNotUtf8.into_io());
+            }
+            Err(e) => return Err(e),
+        };
+        if !canonical.starts_with(&self.canonical) {
+            return Err(Refusal::Escapes.into_io());
+        }
+        let direct = path
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .fold(self.canonical.clone(), |p, s| p.join(s));
+        let via_link = canonical != direct;
+        Ok((canonical, via_link))
+    }
+}
+
 impl Tree for WorkTree {
     fn metadata_files(&self) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
@@ -208,9 +249,11 @@ impl Tree for WorkTree {
                 Err(e) if e.depth() > 0 => continue,
                 Err(e) => return Err(io::Error::other(e)),
             };
-            if !entry.file_type().is_file() {
+            if entry.depth() == 0 {
                 continue;
             }
+            // Whatever stands under a metadata name is listed, links, FIFOs and folders included:
+            // reading it says what it is, so that a model cannot disappear by becoming one.
             let name = entry.file_name().to_string_lossy();
             if is_model_file(name.as_ref())
                 && let Ok(rel) = entry.path().strip_prefix(&self.root)
@@ -223,38 +266,19 @@ impl Tree for WorkTree {
     }
 
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
-        if !is_contained(path) {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("`{path}` leaves the repository"),
-            ));
-        }
-        let full = self.root.join(path);
-        let canonical = full.canonicalize()?;
-        if !canonical.starts_with(&self.canonical) {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("`{path}` resolves outside the repository"),
-            ));
-        }
-        std::fs::read(canonical)
+        self.read_capped(path, u64::MAX).map(|r| r.bytes)
+    }
+
+    fn read_capped(&self, path: &str, limit: u64) -> io::Result<FileRead> {
+        let (canonical, via_link) = self.resolve(path)?;
+        Ok(FileRead {
+            bytes: read::read_regular(&canonical, limit)?,
+            via_link,
+        })
     }
 
     fn evidence(&self, path: &str) -> EvidenceState {
-        if !is_contained(path) {
-            return EvidenceState::Escapes;
-        }
-        let full = self.root.join(path);
-        if std::fs::symlink_metadata(&full).is_err() {
-            return EvidenceState::Missing;
-        }
-        match full.canonicalize() {
-            Ok(c) if !c.starts_with(&self.canonical) => EvidenceState::Escapes,
-            Ok(c) if c.is_file() => EvidenceState::Present,
-            Ok(_) => EvidenceState::Missing,
-            // A dangling link: treat a link target we cannot resolve as missing.
-            Err(_) => EvidenceState::Missing,
-        }
+        evidence_state(self.resolve(path)).0
     }
 
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
@@ -269,25 +293,17 @@ impl Tree for WorkTree {
     }
 
     fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
-        if !is_contained(path) {
-            return (EvidenceState::Escapes, None);
-        }
-        // One resolution for both questions; a dangling link or a missing file does not resolve.
-        let Ok(canonical) = self.root.join(path).canonicalize() else {
-            return (EvidenceState::Missing, None);
-        };
-        if !canonical.starts_with(&self.canonical) {
-            return (EvidenceState::Escapes, None);
-        }
-        // Only regular files are evidence (and reading a FIFO would block).
-        if !std::fs::metadata(&canonical).is_ok_and(|m| m.is_file()) {
-            return (EvidenceState::Missing, None);
-        }
-        let opened = open_regular(&canonical).map(|(file, size)| EvidenceFile {
-            reader: Box::new(file),
-            size,
+        // One resolution for the state and the file; the file's type is checked before it is
+        // opened, and again on the handle (see [`read`]).
+        let (state, file) = evidence_state(self.resolve(path));
+        let opened = file.map(|f| {
+            f.and_then(|f| read::open_regular(&f, u64::MAX))
+                .map(|(file, size)| EvidenceFile {
+                    reader: Box::new(file),
+                    size,
+                })
         });
-        (EvidenceState::Present, Some(opened))
+        (state, opened)
     }
 
     fn describe(&self) -> String {
@@ -295,8 +311,26 @@ impl Tree for WorkTree {
     }
 }
 
-/// What [`DigestOnce`] remembers of one evidence path: its state and, when present, its SHA-256.
-type Kept = (EvidenceState, Option<String>);
+/// An evidence path's state from its resolution, and the file to read when it is present. A
+/// dangling link and a folder are missing; a FIFO, socket or device is present, and reading it
+/// is refused (the control cannot be decided, so it is an error, never a pass).
+fn evidence_state(
+    resolved: io::Result<(PathBuf, bool)>,
+) -> (EvidenceState, Option<io::Result<PathBuf>>) {
+    match resolved {
+        Ok((canonical, _)) if canonical.is_dir() => (EvidenceState::Missing, None),
+        Ok((canonical, _)) => (EvidenceState::Present, Some(Ok(canonical))),
+        Err(e) if matches!(Refusal::of(&e), Some(Refusal::Escapes)) => {
+            (EvidenceState::Escapes, None)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (EvidenceState::Missing, None),
+        // There, but not resolvable (permissions, a name that is not UTF-8): reading says why.
+        Err(e) => (EvidenceState::Present, Some(Err(e))),
+    }
+}
+
+/// What [`DigestOnce`] remembers of one evidence path: its state and, when present, its digest.
+type Kept = (EvidenceState, Option<EvidenceDigest>);
 
 /// A tree that hashes each evidence file once per run: every model and control that cites a file
 /// sees the same state and SHA-256, even if the file changes while the run goes on. A pack copies
@@ -329,6 +363,9 @@ impl<T: Tree> Tree for DigestOnce<T> {
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         self.inner.read(path)
     }
+    fn read_capped(&self, path: &str, limit: u64) -> io::Result<FileRead> {
+        self.inner.read_capped(path, limit)
+    }
     fn evidence(&self, path: &str) -> EvidenceState {
         if let Some((state, _)) = self.kept().get(path) {
             return *state;
@@ -341,15 +378,15 @@ impl<T: Tree> Tree for DigestOnce<T> {
     fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
         self.inner.open_evidence(path)
     }
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceDigest>>) {
         if let Some((state, kept)) = self.kept().get(path) {
             return (*state, kept.clone().map(Ok));
         }
         match self.inner.evidence_digest(path) {
-            (state, Some(Ok(hash))) => {
+            (state, Some(Ok(digest))) => {
                 self.kept()
-                    .insert(path.to_string(), (state, Some(hash.clone())));
-                (state, Some(Ok(hash)))
+                    .insert(path.to_string(), (state, Some(digest.clone())));
+                (state, Some(Ok(digest)))
             }
             (state, None) => {
                 self.kept().insert(path.to_string(), (state, None));
@@ -486,29 +523,99 @@ pub fn discover(tree: &dyn Tree) -> io::Result<(Vec<Found>, Vec<Diagnostic>)> {
     Ok((models, diagnostics))
 }
 
+/// The diagnostic for a repository in which discovery found no model.
+pub fn no_models(repository: &str) -> Diagnostic {
+    Diagnostic::new(Code::NoModels, format!("no model found in `{repository}`")).help(
+        "a model is a folder holding a `model.toml` (or `model.json`, `model.yaml`, an MLflow \
+         `MLmodel`, a `model_card.json` or a Hugging Face model card); check the path, or start \
+         one with `mrm init`",
+    )
+}
+
 /// Loads and schema-checks every model, in parallel; results in folder order.
 pub fn load_all(tree: &dyn Tree, found: &[(String, String)], program: &Program) -> Vec<Model> {
     let mut models: Vec<Model> = found
         .par_iter()
         .map(|(dir, file)| load::load(tree, dir, file, program))
         .collect();
-    // Duplicate ids: every model keeps its diagnostics; later ones are flagged.
-    let mut first: BTreeMap<String, String> = BTreeMap::new();
-    for m in &mut models {
-        if let Some(prev) = first.get(&m.id) {
+    flag_duplicate_ids(&mut models);
+    models
+}
+
+/// Flags every model whose id another model shares: each of them is a blocking finding (see
+/// [`Code::blocks_model`]), and no waiver applies to any of them while the ids collide. Ids are
+/// compared as a reader sees them: letter case, surrounding white space and invisible characters
+/// aside, so `Credit` and `credit\u{200B}` collide with `credit`.
+fn flag_duplicate_ids(models: &mut [Model]) {
+    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, m) in models.iter().enumerate() {
+        by_id.entry(id_key(&m.id)).or_default().push(i);
+    }
+    for shared in by_id.values().filter(|v| v.len() > 1) {
+        let others: Vec<(usize, String, String)> = shared
+            .iter()
+            .filter_map(|&i| models.get(i).map(|m| (i, m.id.clone(), m.file.clone())))
+            .collect();
+        for &i in shared {
+            let Some(m) = models.get_mut(i) else { continue };
             let loc = m.locate("model.id");
-            m.diagnostics.push(
-                Diagnostic::new(
-                    Code::DuplicateModel,
-                    format!("model id `{}` is also used by `{prev}`", m.id),
-                )
-                .at(loc, "duplicate id")
-                .also(Location::file(prev.clone()), "first used here")
-                .help("give each model a unique `model.id`"),
-            );
-        } else {
-            first.insert(m.id.clone(), m.file.clone());
+            let mut d = Diagnostic::new(
+                Code::DuplicateModel,
+                format!(
+                    "model id `{}` is also used by {}",
+                    m.id,
+                    others
+                        .iter()
+                        .filter(|(j, _, _)| *j != i)
+                        .map(|(_, _, file)| format!("`{file}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .at(loc, "duplicate id");
+            for (j, id, file) in &others {
+                if *j != i {
+                    d = d.also(Location::file(file.clone()), format!("`{id}` used here"));
+                }
+            }
+            m.diagnostics.push(d.help(
+                "give each model a unique `model.id`; until then no waiver applies to any of them",
+            ));
         }
     }
-    models
+}
+
+/// An id as a reader compares it: lower case, without surrounding white space or invisible
+/// (format) characters.
+pub fn id_key(id: &str) -> String {
+    id.trim()
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Characters that take no space when shown: zero-width spaces and joiners, direction marks and
+/// overrides, the byte-order mark, soft hyphens and other format characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }

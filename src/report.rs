@@ -60,16 +60,44 @@ pub enum GapFormat {
     Csv,
 }
 
-/// A CSV writer into memory: RFC 4180 quoting (only where needed), `\n` line ends.
-pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new())
+/// A CSV writer: RFC 4180 quoting (only where needed), `\n` line ends, and every cell that a
+/// spreadsheet would run as a formula neutralised (see [`crate::inert::csv_cell`]). Every CSV mrm
+/// writes goes through it.
+pub(crate) struct Csv<W: Write>(csv::Writer<W>);
+
+impl<W: Write> Csv<W> {
+    pub(crate) fn to(out: W) -> Self {
+        Csv(csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(out))
+    }
+
+    /// Writes one record, each cell made inert.
+    pub(crate) fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.0.write_record(
+            record
+                .into_iter()
+                .map(|cell| crate::inert::csv_cell(cell.as_ref()).into_owned()),
+        )
+    }
+
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A CSV writer into memory (see [`Csv`]).
+pub(crate) fn csv_writer() -> Csv<Vec<u8>> {
+    Csv::to(Vec::new())
 }
 
 /// The text a [`csv_writer`] wrote.
-pub(crate) fn csv_string(w: csv::Writer<Vec<u8>>) -> String {
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+pub(crate) fn csv_string(w: Csv<Vec<u8>>) -> String {
+    String::from_utf8(w.0.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// What reporters may use besides the report.
@@ -124,5 +152,12 @@ mod tests {
             super::csv_string(w),
             "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",\n"
         );
+    }
+
+    #[test]
+    fn csv_cells_cannot_be_formulas() {
+        let mut w = super::csv_writer();
+        w.write_record(["=1+1", "@cmd", "-2", "ok"]).unwrap();
+        assert_eq!(super::csv_string(w), "'=1+1,'@cmd,-2,ok\n");
     }
 }

@@ -81,6 +81,8 @@ pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// Set for files whose text must not be shown in diagnostics (see [`SourceFile::hide`]).
+    hidden: bool,
 }
 
 impl SourceFile {
@@ -96,7 +98,21 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            hidden: false,
         }
+    }
+
+    /// Marks the file's text as not to be shown: diagnostics then name the file, line and column
+    /// and quote none of it. For files reached through a symbolic link, whose text may not be the
+    /// repository's own.
+    pub fn hide(mut self) -> Self {
+        self.hidden = true;
+        self
+    }
+
+    /// Whether the file's text may be quoted in diagnostics.
+    pub fn is_shown(&self) -> bool {
+        !self.hidden
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -19,7 +19,7 @@ use mrm::gaps::{self, ClauseStatus};
 use mrm::report::{self, Context, Format, GapFormat};
 use serde_json::Value as Json;
 
-const CASES: [&str; 3] = ["empty", "all-pass", "mixed"];
+const CASES: [&str; 2] = ["all-pass", "mixed"];
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report")
@@ -31,7 +31,8 @@ fn fixtures() -> PathBuf {
 fn run(case: &str) -> Run {
     let req = Request {
         repo: fixtures().join(case),
-        policies: Vec::new(),
+        // Shared by the cases, so named here: a repository's `mrm.toml` may not reach outside it.
+        policies: vec![fixtures().join("policy.mrm")],
         with_default: false,
         as_of: "2026-11-27".parse().unwrap(),
         frameworks: Vec::new(),
@@ -515,8 +516,29 @@ fn check_oscal_observations(doc: &Json, report: &RunReport, case: &str) {
     let mut grouped: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut own = BTreeSet::new();
     let mut control_of: BTreeMap<&str, &str> = BTreeMap::new();
+    let model_findings: usize = report
+        .models
+        .iter()
+        .map(|m| m.model_findings().count())
+        .sum();
+    let mut model_level = 0;
     for o in observations {
         let at = format!("{case}: observation {}", o["title"]);
+        // A model that blocks on its own (unreadable metadata, a shared id): no control.
+        if let Some(code) = oscal_prop(o, "diagnostic") {
+            let m = report
+                .models
+                .iter()
+                .find(|m| o["subjects"][0]["title"] == m.id.as_str())
+                .unwrap_or_else(|| panic!("{at}: no such model"));
+            assert!(
+                m.model_findings().any(|d| d.code.as_str() == code),
+                "{at}: not a finding of the model"
+            );
+            assert_eq!(oscal_prop(o, "blocking"), Some("true"), "{at}");
+            model_level += 1;
+            continue;
+        }
         let control = oscal_prop(o, "control").unwrap_or_else(|| panic!("{at}: no control"));
         let status = oscal_prop(o, "status").unwrap_or_else(|| panic!("{at}: no status"));
         control_of.insert(o["uuid"].as_str().unwrap(), control);
@@ -591,9 +613,10 @@ fn check_oscal_observations(doc: &Json, report: &RunReport, case: &str) {
         open.keys().copied().collect(),
         "{case}: open outcomes without an observation"
     );
+    assert_eq!(model_level, model_findings, "{case}: model findings");
     assert_eq!(
         observations.len(),
-        passed.len() + open.len(),
+        passed.len() + open.len() + model_findings,
         "{case}: observations"
     );
 
@@ -860,6 +883,8 @@ fn gaps_exit_code_follows_blocking_gaps() {
                 "2026-11-27",
                 "--format",
                 "json",
+                "--policy",
+                fixtures().join("policy.mrm").to_str().unwrap(),
             ],
             out,
             err,
@@ -867,5 +892,11 @@ fn gaps_exit_code_follows_blocking_gaps() {
     };
     assert_eq!(code("mixed", &mut out, &mut err), 1);
     assert_eq!(code("all-pass", &mut out, &mut err), 0);
-    assert_eq!(code("empty", &mut out, &mut err), 0);
+    // A repository without models is a configuration error, never a pass.
+    assert_eq!(code("empty", &mut out, &mut err), 2);
+    assert!(
+        String::from_utf8_lossy(&err).contains("model/none-found"),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
 }

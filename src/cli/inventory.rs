@@ -51,6 +51,8 @@ pub fn run(args: &InventoryArgs, out: &mut dyn Write, err: &mut dyn Write) -> io
                         ),
                         r.kri.clone(),
                     ]
+                    // Cells quote metadata: made inert for the terminal.
+                    .map(|c| crate::inert::line(&c).into_owned())
                 })
                 .collect();
             let mut widths = header.map(str::len);

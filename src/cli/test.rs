@@ -237,6 +237,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
             crate::check::Severity::High,
         ],
         frameworks: Vec::new(),
+        max_steps: crate::eval::DEFAULT_MAX_STEPS,
     };
     let inputs = Inputs {
         program,

@@ -6,6 +6,8 @@ use std::io::{self, Write};
 
 use super::{EXIT_ERROR, EXIT_OK, WhyArgs};
 use crate::diagnostic::did_you_mean;
+// Repository text is made inert before it reaches the terminal.
+use crate::inert::line as inert;
 
 pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let Some(run) = args.common.evaluate(false, err)? else {
@@ -37,7 +39,22 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         return Ok(EXIT_ERROR);
     };
     writeln!(out, "{} — {}", c.id, c.title)?;
-    writeln!(out, "model:    {} ({}), {}", m.id, m.name, m.file)?;
+    writeln!(
+        out,
+        "model:    {} ({}), {}",
+        inert(&m.id),
+        inert(&m.name),
+        inert(&m.file)
+    )?;
+    for d in m.model_findings() {
+        let at = d.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        writeln!(
+            out,
+            "blocks:   [{}] {}",
+            d.code.as_str(),
+            inert(&format!("{}{at}", d.message))
+        )?;
+    }
     match &m.tier {
         Some(t) => writeln!(
             out,
@@ -69,21 +86,24 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         writeln!(out, "assert:   {}", run.sources.snippet(a.span))?;
     }
     if let Some(r) = &c.reason {
-        writeln!(out, "reason:   {r}")?;
+        writeln!(out, "reason:   {}", inert(r))?;
     }
     for f in &c.findings {
         if let Some(msg) = &f.message {
-            writeln!(out, "finding:  {msg}")?;
+            writeln!(out, "finding:  {}", inert(msg))?;
         }
         for w in &f.witnesses {
+            let text = inert(&w.text);
             match &w.location {
-                Some(l) if l.line > 0 => writeln!(out, "          {} (at {l})", w.text)?,
-                _ => writeln!(out, "          {}", w.text)?,
+                Some(l) if l.line > 0 => {
+                    writeln!(out, "          {text} (at {})", inert(&l.to_string()))?
+                }
+                _ => writeln!(out, "          {text}")?,
             }
         }
     }
     if let Some(e) = &c.error {
-        writeln!(out, "error:    {e}")?;
+        writeln!(out, "error:    {}", inert(e))?;
     }
     let prereqs: Vec<String> = def
         .ast
@@ -108,7 +128,7 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         writeln!(
             out,
             "evidence: {} ({})",
-            e.path,
+            inert(&e.path),
             if e.present { "present" } else { "missing" }
         )?;
     }
@@ -116,7 +136,10 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
         writeln!(
             out,
             "waiver:   {} approved by {} until {}: {}",
-            w.ticket, w.approver, w.expires, w.justification
+            inert(&w.ticket),
+            inert(&w.approver),
+            w.expires,
+            inert(&w.justification)
         )?;
     }
     for mref in c.maps.iter() {

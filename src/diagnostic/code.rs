@@ -51,6 +51,24 @@ impl Code {
     pub fn from_name(name: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.as_str() == name)
     }
+
+    /// Whether this code, on a model, blocks the run whatever the model's controls say: its
+    /// metadata could not be read (so nothing about it was evaluated and nothing can pass), or
+    /// its id is not unique (so no waiver can be bound to it). The one place this is decided;
+    /// [`crate::eval::ModelOutcome`] counts these findings with its blocking controls.
+    pub fn blocks_model(self) -> bool {
+        matches!(
+            self,
+            Code::InvalidUtf8
+                | Code::FileTooLarge
+                | Code::Unreadable
+                | Code::NotAFile
+                | Code::PathNotUtf8
+                | Code::ModelParse
+                | Code::ModelEmpty
+                | Code::DuplicateModel
+        )
+    }
 }
 
 impl Serialize for Code {
@@ -74,14 +92,28 @@ codes! {
          editor.\n\nFix: re-save the file as UTF-8 (without a byte-order mark is best).";
     FileTooLarge = "io/file-too-large", Error,
         "a file is larger than the configured limit",
-        "mrm refuses files larger than its limit (1 MiB for policies, 4 MiB for model metadata by \
-         default) so that a stray data dump cannot exhaust memory.\n\nExample: a model folder whose \
-         `model.json` is a 300 MB export.\n\nFix: keep large artefacts out of metadata files and \
-         reference them as evidence, or raise `limits.max_file_size` in `mrm.toml`.";
+        "mrm refuses files larger than its limit (1 MiB for policies, 4 MiB for model metadata, \
+         adapter files, `mrm.toml` and `waivers.toml`) so that a stray data dump cannot exhaust \
+         memory. The size is checked before the file is read. A model whose metadata is too large \
+         is not evaluated and blocks the run.\n\nExample: a model folder whose `model.json` is a \
+         300 MB export.\n\nFix: keep large artefacts out of metadata files and reference them as \
+         evidence.";
     Unreadable = "io/unreadable", Error,
         "a file could not be read",
-        "A file that mrm needs exists but could not be read (permissions, a broken link, a \
-         directory where a file was expected).\n\nFix: check the path and its permissions.";
+        "A file that mrm needs exists but could not be read (permissions, a broken link, a link \
+         leading outside the repository).\n\nFix: check the path and its permissions.";
+    NotAFile = "io/not-a-file", Error,
+        "a FIFO, socket, device or directory stands where a file is expected",
+        "mrm only reads regular files. A named pipe (FIFO), socket or device in a repository \
+         would make a reader wait or read without end, so it is refused without being opened; a \
+         model whose metadata is refused is not evaluated and blocks the run.\n\nExample: \
+         `mkfifo models/credit/model.toml`.\n\nFix: replace it with a regular file.";
+    PathNotUtf8 = "io/path-not-utf8", Error,
+        "a file or folder name is not valid UTF-8",
+        "Model ids, evidence paths and reports are UTF-8 text, so a file whose name holds other \
+         bytes cannot be named by any of them and is not read. A model folder with such a name \
+         is reported and blocks the run.\n\nExample: a folder named in Latin-1, `caf\\xe9`.\n\n\
+         Fix: rename the file or folder with a UTF-8 name.";
 
     // ---- syntax ----------------------------------------------------------------------------
     UnexpectedToken = "syntax/unexpected-token", Error,
@@ -264,7 +296,16 @@ codes! {
          value in the declared type.";
     DuplicateModel = "model/duplicate-id", Error,
         "two model folders declare the same model id",
-        "Model ids key waivers, reports and packs.\n\nFix: give each model a unique `model.id`.";
+        "Model ids key waivers, reports and packs, so a shared id makes it ambiguous which model a \
+         waiver excuses or a finding concerns. Every model with the id is a blocking finding, and \
+         no waiver applies to any of them until the ids are unique.\n\nFix: give each model a \
+         unique `model.id`.";
+    NoModels = "model/none-found", Error,
+        "the repository holds no model",
+        "No folder holds a `model.toml` (or `model.json`, `model.yaml`, an MLflow `MLmodel`, a \
+         `model_card.json` or a Hugging Face model card). A check that finds nothing to check \
+         would pass whatever the repository holds, so it is a configuration error (exit 2).\n\n\
+         Fix: point mrm at the model repository, or add a model with `mrm init`.";
     ShadowedMetadata = "model/shadowed-metadata", Warning,
         "a model folder has more than one metadata file",
         "When `model.toml` exists, `model.json` and `model.yaml` in the same folder are ignored.\n\n\
@@ -309,6 +350,11 @@ codes! {
         "a waiver is approved by the model's owner or developer",
         "Segregation of duties: the approver must not be the model's owner or one of its \
          developers. The waiver does not apply.\n\nFix: have an independent approver sign off.";
+    WaiverAmbiguous = "waiver/ambiguous-model", Error,
+        "a waiver names a model id that several models share",
+        "A waiver is bound to one model by its id. When two model folders declare the same id, \
+         the waiver could excuse either, so it applies to neither until the ids are unique.\n\n\
+         Fix: give each model a unique `model.id`, then name the one the waiver is for.";
     WaiverUnknown = "waiver/unknown-target", Warning,
         "a waiver names a model or control that does not exist",
         "Fix: correct the model id or control id.";
@@ -317,6 +363,13 @@ codes! {
     ConfigInvalid = "config/invalid", Error,
         "`mrm.toml` is malformed",
         "Fix: correct the file at the location shown; `mrm init` writes a commented example.";
+    PathOutside = "config/path-outside-repository", Error,
+        "a policy path in `mrm.toml` leads outside the repository",
+        "`mrm.toml` is part of the repository under review, so the policy paths it names must stay \
+         inside it: absolute paths, `..` components and links leading outside are refused. Only \
+         `--policy` on the command line may name policies elsewhere.\n\nExample: `paths = \
+         [\"/etc/mrm\"]`.\n\nFix: commit the policies to the repository and name them relative to \
+         its root, or pass `--policy PATH`.";
     PolicySourceMissing = "config/policy-source-missing", Error,
         "a configured policy source does not exist",
         "Fix: correct the path in `mrm.toml` or `--policy`.";

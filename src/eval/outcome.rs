@@ -242,6 +242,9 @@ pub struct ModelOutcome {
     pub tier: Option<TierOutcome>,
     /// False when the metadata could not be read: the model is reported, not evaluated.
     pub evaluated: bool,
+    /// The model's blocking findings: its blocking control outcomes, and each diagnostic that
+    /// blocks the model whatever its controls say (metadata that could not be read, an id another
+    /// model shares; see [`ModelOutcome::count_blocking`]).
     pub blocking: usize,
     /// Control statuses, counting the controls of other tiers as `not-applicable`.
     pub counts: StatusCounts,
@@ -252,6 +255,19 @@ pub struct ModelOutcome {
 }
 
 impl ModelOutcome {
+    /// Counts the model's blocking findings into [`ModelOutcome::blocking`]: the one place that
+    /// decides that a model whose metadata could not be read, or whose id is not unique, blocks
+    /// the run. Summaries, exit codes and every report follow from this count.
+    pub fn count_blocking(&mut self) {
+        self.blocking =
+            self.controls.iter().filter(|c| c.blocking).count() + self.model_findings().count();
+    }
+
+    /// The diagnostics that block the model whatever its controls say.
+    pub fn model_findings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.code.blocks_model())
+    }
+
     /// Controls that did not pass and apply (fail, blocked, error, upcoming, waived).
     pub fn open(&self) -> impl Iterator<Item = &ControlOutcome> {
         self.controls.iter().filter(|c| {
@@ -270,9 +286,13 @@ impl ModelOutcome {
             .and_then(|i| self.controls.get(i))
     }
 
-    /// The status of control `id`: its outcome's, or `not-applicable` when the control is not one
-    /// of the model's tier.
+    /// The status of control `id`: its outcome's, `not-applicable` when the control is not one
+    /// of the model's tier, and `error` for every control when the model could not be read (what
+    /// was not evaluated cannot be said not to apply).
     pub fn status_of(&self, id: &str) -> Status {
+        if !self.evaluated {
+            return Status::Error;
+        }
         self.control(id).map_or(Status::NotApplicable, |c| c.status)
     }
 
@@ -303,6 +323,8 @@ pub enum WaiverState {
     SelfApproved,
     Unused,
     UnknownTarget,
+    /// The waiver names a model id several models share: it applies to none of them.
+    AmbiguousModel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -382,8 +404,9 @@ impl RunReport {
         self.controls.iter().find(|c| c.id == id)
     }
 
-    /// Model `m`'s outcome of control `id`: the recorded one, or a `not-applicable` one when the
-    /// control belongs to other tiers. `None` when the policy set has no such control.
+    /// Model `m`'s outcome of control `id`: the recorded one, a `not-applicable` one when the
+    /// control belongs to other tiers, or an `error` when the model could not be read. `None` when
+    /// the policy set has no such control.
     pub fn outcome<'r>(
         &'r self,
         m: &'r ModelOutcome,
@@ -392,7 +415,17 @@ impl RunReport {
         if let Some(c) = m.control(id) {
             return Some(std::borrow::Cow::Borrowed(c));
         }
-        let mut c = ControlOutcome::new(self.control(id)?.clone(), Status::NotApplicable);
+        let info = self.control(id)?.clone();
+        if !m.evaluated {
+            let mut c = ControlOutcome::new(info, Status::Error);
+            c.error = Some(format!(
+                "`{}` could not be read, so nothing about the model was evaluated",
+                m.file
+            ));
+            c.location = Some(Box::new(Location::file(m.file.clone())));
+            return Some(std::borrow::Cow::Owned(c));
+        }
+        let mut c = ControlOutcome::new(info, Status::NotApplicable);
         c.reason = Some(m.not_in_tier());
         Some(std::borrow::Cow::Owned(c))
     }

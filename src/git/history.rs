@@ -304,7 +304,20 @@ impl FixtureHistory {
     /// Reads `history.toml` from a fixture folder: `None` when there is none.
     pub fn load(dir: &std::path::Path) -> Option<Result<FixtureHistory, String>> {
         let path = dir.join("history.toml");
-        let text = std::fs::read_to_string(&path).ok()?;
+        // Type and size are checked before reading: a FIFO here must not stall `mrm test`.
+        let text = match crate::repo::read::read_regular(
+            &path.canonicalize().ok()?,
+            crate::repo::MAX_METADATA_SIZE as u64,
+        ) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                return Some(Err(format!(
+                    "cannot read `{}`: {e}",
+                    crate::library::display_path(&path)
+                )));
+            }
+        };
         let parsed: Result<FixtureFile, _> = toml::from_str(&text);
         Some(match parsed {
             Ok(file) => Ok(FixtureHistory::from_commits(file.commit)),
@@ -377,13 +390,22 @@ impl<T: Tree> Tree for WithHistory<T> {
     fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         self.tree.read(path)
     }
+    fn read_capped(&self, path: &str, limit: u64) -> io::Result<crate::repo::FileRead> {
+        self.tree.read_capped(path, limit)
+    }
     fn evidence(&self, path: &str) -> EvidenceState {
         self.tree.evidence(path)
     }
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
         self.tree.evidence_bytes(path)
     }
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+    fn evidence_digest(
+        &self,
+        path: &str,
+    ) -> (
+        EvidenceState,
+        Option<io::Result<crate::repo::EvidenceDigest>>,
+    ) {
         self.tree.evidence_digest(path)
     }
     fn open_evidence(

@@ -110,16 +110,18 @@ pub fn is_primary_name(file_name: &str) -> bool {
 }
 
 /// Whether an adapter file makes its folder a model: `MLmodel` and `model_card.json` always; a
-/// `README.md` only when its front matter names a Hugging Face model-card key.
+/// `README.md` when its front matter names a Hugging Face model-card key, and, failing closed,
+/// when it is there but cannot be read (a FIFO, too large): loading the model then says why.
 pub fn makes_model(tree: &dyn Tree, path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     match name {
         MLMODEL | MODEL_CARD => true,
-        HF_README => tree
-            .read(path)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .is_some_and(|t| huggingface::looks_like_model_card(&t)),
+        HF_README => match tree.read_capped(path, super::MAX_METADATA_SIZE as u64) {
+            Ok(read) => huggingface::looks_like_model_card(&String::from_utf8_lossy(&read.bytes)),
+            // Documentation linking outside the repository is not read, nor a model.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => !matches!(super::Refusal::of(&e), Some(super::Refusal::Escapes)),
+        },
         _ => false,
     }
 }
@@ -145,32 +147,16 @@ pub(super) fn attach(tree: &dyn Tree, model: &mut Model) {
         if path == model.file {
             continue;
         }
-        let bytes = match tree.read(&path) {
-            Ok(b) => b,
+        let read = match tree.read_capped(&path, super::MAX_METADATA_SIZE as u64) {
+            Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
-                model.diagnostics.push(
-                    Diagnostic::new(Code::Unreadable, format!("cannot read `{path}`: {e}"))
-                        .at(Location::file(path.clone()), ""),
-                );
+                model.diagnostics.push(super::read::diagnostic(&path, &e));
                 continue;
             }
         };
-        if bytes.len() > super::MAX_METADATA_SIZE {
-            model.diagnostics.push(
-                Diagnostic::new(
-                    Code::FileTooLarge,
-                    format!(
-                        "`{path}` is {} bytes, more than the limit of {}",
-                        bytes.len(),
-                        super::MAX_METADATA_SIZE
-                    ),
-                )
-                .at(Location::file(path.clone()), ""),
-            );
-            continue;
-        }
-        let Ok(text) = String::from_utf8(bytes) else {
+        let via_link = read.via_link;
+        let Ok(text) = String::from_utf8(read.bytes) else {
             model.diagnostics.push(
                 Diagnostic::new(Code::InvalidUtf8, format!("`{path}` is not valid UTF-8"))
                     .at(Location::file(path.clone()), "")
@@ -182,7 +168,10 @@ pub(super) fn attach(tree: &dyn Tree, model: &mut Model) {
         if a.file == HF_README && !huggingface::looks_like_model_card(&text) {
             continue;
         }
-        let source = SourceFile::new(path.as_str(), text);
+        let mut source = SourceFile::new(path.as_str(), text);
+        if via_link {
+            source = source.hide();
+        }
         match (a.read)(&source) {
             Ok(fragment) => {
                 let index = model.extra_sources.len();

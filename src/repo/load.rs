@@ -32,30 +32,14 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
         diagnostics: Vec::new(),
         parsed: false,
     };
-    let bytes = match tree.read(file) {
-        Ok(b) => b,
+    let read = match tree.read_capped(file, MAX_METADATA_SIZE as u64) {
+        Ok(r) => r,
         Err(e) => {
-            model.diagnostics.push(
-                Diagnostic::new(Code::Unreadable, format!("cannot read `{file}`: {e}"))
-                    .at(Location::file(file), ""),
-            );
+            model.diagnostics.push(super::read::diagnostic(file, &e));
             return model;
         }
     };
-    if bytes.len() > MAX_METADATA_SIZE {
-        model.diagnostics.push(
-            Diagnostic::new(
-                Code::FileTooLarge,
-                format!(
-                    "`{file}` is {} bytes, more than the limit of {MAX_METADATA_SIZE}",
-                    bytes.len()
-                ),
-            )
-            .at(Location::file(file), ""),
-        );
-        return model;
-    }
-    let text = match String::from_utf8(bytes) {
+    let text = match String::from_utf8(read.bytes) {
         Ok(t) => t,
         Err(e) => {
             model.diagnostics.push(
@@ -72,7 +56,10 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
             return model;
         }
     };
-    let source = SourceFile::new(file, text);
+    let mut source = SourceFile::new(file, text);
+    if read.via_link {
+        source = source.hide();
+    }
     if source.text.trim().is_empty() {
         model.diagnostics.push(
             Diagnostic::new(Code::ModelEmpty, format!("`{file}` is empty"))
@@ -101,6 +88,13 @@ pub(super) fn load(tree: &dyn Tree, dir: &str, file: &str, program: &Program) ->
     {
         model.id = id.to_string();
     }
+    // Fail closed: a model is evaluated only when every file its metadata is read from was read.
+    // An adapter file that could not be would leave fields out, and a control reading them could
+    // then pass or not apply.
+    if model.diagnostics.iter().any(|d| d.code.blocks_model()) {
+        model.parsed = false;
+        return model;
+    }
     conform(&mut model, program);
     super::adapters::annotate(&mut model);
     model
@@ -120,15 +114,17 @@ pub fn parse_metadata(source: &SourceFile) -> Result<(Value, Locations), Diagnos
 
 /// Parses JSON; keys are located by searching the text.
 pub(super) fn parse_json(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
-    let json: serde_json::Value = serde_json::from_str(&source.text).map_err(|e| {
-        let (line, col) = (e.line(), e.column());
-        let offset = offset_of(source, line, col);
-        Diagnostic::new(
-            Code::ModelParse,
-            format!("invalid JSON: {}", strip_position(&e.to_string())),
-        )
-        .at(source.locate(offset, offset), "here")
-    })?;
+    let json: serde_json::Value = serde_json::from_str::<Strict>(&source.text)
+        .map(|s| s.0)
+        .map_err(|e| {
+            let (line, col) = (e.line(), e.column());
+            let offset = offset_of(source, line, col);
+            Diagnostic::new(
+                Code::ModelParse,
+                format!("invalid JSON: {}", strip_position(&e.to_string())),
+            )
+            .at(source.locate(offset, offset), "here")
+        })?;
     let value = value::from_json(&json);
     let mut locations = Locations::new();
     locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Json);
@@ -140,21 +136,92 @@ pub(super) fn parse_yaml(source: &SourceFile) -> Result<(Value, Locations), Diag
     // YAML 1.2 booleans only: `y`, `no`, `on` stay strings (model ids, country codes).
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
-    let json: serde_json::Value = serde_saphyr::from_str_with_options(&source.text, options)
-        .map_err(|e| {
-            let msg = e.to_string();
-            let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
-            let offset = offset_of(source, line, col);
-            Diagnostic::new(
-                Code::ModelParse,
-                format!("invalid YAML: {}", yaml_message(&msg)),
-            )
-            .at(source.locate(offset, offset), "here")
-        })?;
+    let json: serde_json::Value =
+        serde_saphyr::from_str_with_options::<Strict>(&source.text, options)
+            .map(|s| s.0)
+            .map_err(|e| {
+                let msg = e.to_string();
+                let (line, col) = yaml_position(&msg).unwrap_or((1, 1));
+                let offset = offset_of(source, line, col);
+                Diagnostic::new(
+                    Code::ModelParse,
+                    format!("invalid YAML: {}", yaml_message(&msg)),
+                )
+                .at(source.locate(offset, offset), "here")
+            })?;
     let value = value::from_json(&json);
     let mut locations = Locations::new();
     locate_by_search(source, &value, "", 0, &mut locations, KeyStyle::Yaml);
     Ok((value, locations))
+}
+
+/// A JSON or YAML document read into a `serde_json::Value`, refusing a key that a mapping holds
+/// twice. Parsers keep the last of two equal keys, so a reviewer reading the first would be shown
+/// one value while the engine evaluates another.
+struct Strict(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key `{key}`"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
 }
 
 fn parse_toml(source: &SourceFile) -> Result<(Value, Locations), Diagnostic> {
@@ -183,6 +250,12 @@ fn strip_position(msg: &str) -> String {
 /// position).
 fn yaml_message(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or("").trim();
+    if let Some(key) = first
+        .split_once("duplicate mapping key: ")
+        .and_then(|(_, rest)| rest.split(", set DuplicateKeyPolicy").next())
+    {
+        return format!("duplicate key `{key}`");
+    }
     let rest = first.strip_prefix("error:").unwrap_or(first).trim_start();
     match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
         Some((position, tail)) if position.contains("column") => tail.trim().to_string(),

@@ -224,6 +224,7 @@ fn waiver_state(s: WaiverState) -> &'static str {
         WaiverState::SelfApproved => "self-approved",
         WaiverState::Unused => "unused",
         WaiverState::UnknownTarget => "unknown-target",
+        WaiverState::AmbiguousModel => "ambiguous-model",
     }
 }
 
@@ -568,7 +569,9 @@ pub fn build(report: &RunReport) -> Dashboard {
             })
             .collect(),
             waivers_applied: count(WaiverState::Applied),
-            waivers_rejected: count(WaiverState::Expired) + count(WaiverState::SelfApproved),
+            waivers_rejected: count(WaiverState::Expired)
+                + count(WaiverState::SelfApproved)
+                + count(WaiverState::AmbiguousModel),
         },
         alerts,
         heatmap: report
@@ -637,6 +640,7 @@ pub fn environment() -> Result<Environment<'static>, minijinja::Error> {
     );
     env.add_filter("md", md_escape);
     env.add_filter("cell", md_cell);
+    env.add_filter("code", md_code);
     env.add_filter("plural", plural);
     env.add_filter("ticks", ticks);
     env.add_template("dashboard.html", include_str!("templates/dashboard.html"))?;
@@ -710,13 +714,20 @@ pub fn render(template: &str, report: &RunReport) -> std::io::Result<String> {
 }
 
 /// Markdown text: `<` as an entity so user text cannot open HTML; lines joined.
+/// Markdown prose: repository text cannot open a link, image, raw HTML or block (see
+/// [`crate::inert::markdown_ticks`]); backtick-quoted parts stay code spans.
 fn md_escape(s: String) -> String {
-    s.replace('<', "&lt;").replace(['\r', '\n'], " ")
+    crate::inert::markdown_ticks(&s, false)
 }
 
-/// A Markdown table cell: also escapes `|`.
+/// A Markdown table cell: also escapes `|` inside code spans.
 fn md_cell(s: String) -> String {
-    md_escape(s).replace('|', "\\|")
+    crate::inert::markdown_ticks(&s, true)
+}
+
+/// A Markdown code span holding repository text, fenced so that the text cannot close it.
+fn md_code(s: String) -> String {
+    crate::inert::markdown_code(&s)
 }
 
 /// HTML text with `code` spans: the text is escaped, then each pair of backticks becomes

@@ -395,9 +395,7 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
 /// One row per framework clause and model it applies to (and per clause the policy does not
 /// cover); `controls` lists the controls behind the clause that did not pass for the model.
 pub fn csv(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
+    let mut w = super::Csv::to(out);
     w.write_record([
         "framework",
         "clause",

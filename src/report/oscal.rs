@@ -25,6 +25,9 @@
 //!       their back-matter resources.
 //!     - Controls of other tiers, and outcomes `not-applicable` because a control's `applies`
 //!       condition excludes the model, have no observation.
+//!     - last, for each model that blocks on its own (metadata that could not be read, an id
+//!       another model shares), one observation per such diagnostic, with props `diagnostic`,
+//!       `status` (`not-evaluated` when nothing about the model was evaluated) and `blocking`.
 //!   - `findings`: one per framework clause in force that has an observation behind it,
 //!     `satisfied` when every model's controls behind it pass (see [`crate::gaps`]) and
 //!     `not-satisfied` otherwise; its `related-observations` are the observations (grouped and
@@ -626,6 +629,40 @@ impl<'r> Scan<'r> {
             })
             .collect();
         out.extend(open.into_iter().flatten());
+        // A model that blocks on its own (unreadable metadata, a shared id) is observed too,
+        // though no control speaks to it.
+        for (m, s) in report.models.iter().zip(&self.models) {
+            for d in m.model_findings() {
+                let at = d.location().map(|l| format!(" at {l}")).unwrap_or_default();
+                out.push(Observation {
+                    uuid: uuid(&["observation-model", &m.id, d.code.as_str(), &d.message]),
+                    title: format!("{}: {}", m.id, d.code.as_str()),
+                    description: format!("{}{at}.", d.message),
+                    props: vec![
+                        prop("diagnostic", d.code.as_str()),
+                        prop(
+                            "status",
+                            if m.evaluated {
+                                "evaluated"
+                            } else {
+                                "not-evaluated"
+                            },
+                        ),
+                        prop("blocking", "true"),
+                    ],
+                    methods: METHODS,
+                    subjects: vec![SubjectReference {
+                        subject_uuid: s.uuid,
+                        kind: "inventory-item",
+                        title: &m.id,
+                    }],
+                    relevant_evidence: Vec::new(),
+                    collected: &self.at,
+                    // No control: the observation backs no clause's finding.
+                    control: usize::MAX,
+                });
+            }
+        }
         out
     }
 

@@ -346,7 +346,8 @@ fn diag_result(d: &Diagnostic, rule_index: usize, model: Option<&ModelOutcome>) 
             model: model.map(|m| m.id.clone()),
             status: None,
             severity: None,
-            blocking: false,
+            // A model's metadata that could not be read, or an id it shares, blocks the run.
+            blocking: model.is_some() && d.code.blocks_model(),
             remediation: None,
         },
     }

@@ -5,6 +5,9 @@ use std::io::{self, Write};
 use super::Context;
 use crate::diagnostic::render as diag;
 use crate::eval::{ControlOutcome, KriLevel, ModelOutcome, RunReport, Status, WaiverState};
+// Repository text (ids, names, paths, values, waivers) is made inert before it is printed: it
+// cannot move the cursor, recolour, hide or forge a line.
+use crate::inert::line as inert;
 
 struct Style {
     on: bool,
@@ -59,7 +62,7 @@ pub fn render(report: &RunReport, cx: &Context<'_>, out: &mut dyn Write) -> io::
         out,
         "{} {} as of {} with policy {} {} ({})",
         st.bold("mrm check"),
-        report.repository,
+        inert(&report.repository),
         report.as_of,
         report.policy.name,
         report.policy.version,
@@ -96,18 +99,23 @@ fn model(m: &ModelOutcome, cx: &Context<'_>, st: &Style, out: &mut dyn Write) ->
     } else {
         st.paint("32", "ok")
     };
-    writeln!(out, "{}  {}  {tier}  {verdict}", st.bold(&m.id), m.name)?;
+    writeln!(
+        out,
+        "{}  {}  {tier}  {verdict}",
+        st.bold(&inert(&m.id)),
+        inert(&m.name)
+    )?;
     let mut facts = Vec::new();
     if let Some(o) = &m.owner {
-        facts.push(format!("owner {o}"));
+        facts.push(format!("owner {}", inert(o)));
     }
     if let Some(l) = &m.lifecycle {
-        facts.push(l.clone());
+        facts.push(inert(l).into_owned());
     }
     if let Some(v) = &m.vendor {
-        facts.push(format!("vendor {v}"));
+        facts.push(format!("vendor {}", inert(v)));
     }
-    facts.push(m.file.clone());
+    facts.push(inert(&m.file).into_owned());
     writeln!(out, "  {}", st.dim(&facts.join(" · ")))?;
     for d in &m.diagnostics {
         for line in diag::text(d, cx.sources, cx.color).lines() {
@@ -118,7 +126,10 @@ fn model(m: &ModelOutcome, cx: &Context<'_>, st: &Style, out: &mut dyn Write) ->
         .kris
         .iter()
         .filter(|k| k.level != KriLevel::Unknown)
-        .map(|k| format!("{} {} ({})", k.name, st.kri(k.level), k.value))
+        .map(|k| {
+            let value = k.value.to_string();
+            format!("{} {} ({})", k.name, st.kri(k.level), inert(&value))
+        })
         .collect();
     if !kris.is_empty() {
         writeln!(out, "  KRIs: {}", kris.join(" · "))?;
@@ -160,14 +171,16 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
     )?;
     for f in &c.findings {
         if let Some(msg) = &f.message {
-            writeln!(out, "      {msg}")?;
+            writeln!(out, "      {}", inert(msg))?;
         }
         for w in &f.witnesses {
+            let text = inert(&w.text);
             match &w.location {
                 Some(l) if l.line > 0 => {
-                    writeln!(out, "        {} {}", w.text, st.dim(&format!("at {l}")))?
+                    let at = format!("at {}", inert(&l.to_string()));
+                    writeln!(out, "        {text} {}", st.dim(&at))?
                 }
-                _ => writeln!(out, "        {}", w.text)?,
+                _ => writeln!(out, "        {text}")?,
             }
         }
     }
@@ -175,17 +188,20 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "      blocked by {}", c.blocked_by.join(" ← "))?;
     }
     if let Some(e) = &c.error {
-        writeln!(out, "      error: {e}")?;
+        writeln!(out, "      error: {}", inert(e))?;
     }
     if let Some(w) = &c.waiver {
         writeln!(
             out,
             "      waived by {} ({}) until {}: {}",
-            w.approver, w.ticket, w.expires, w.justification
+            inert(&w.approver),
+            inert(&w.ticket),
+            w.expires,
+            inert(&w.justification)
         )?;
     }
     for n in &c.notes {
-        writeln!(out, "      note: {n}")?;
+        writeln!(out, "      note: {}", inert(n))?;
     }
     if c.status == Status::Upcoming {
         writeln!(out, "      not yet in force at this date")?;

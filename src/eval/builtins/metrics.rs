@@ -178,8 +178,10 @@ fn groups(arg: Option<&Value>) -> Result<Vec<Group<'_>>, String> {
         .enumerate()
         .map(|(i, v)| group(v, i))
         .collect::<Result<_, _>>()?;
-    for (i, g) in out.iter().enumerate() {
-        if out.iter().skip(i + 1).any(|h| h.name == g.name) {
+    // Not pairwise: a long list must cost its length, not its square.
+    let mut seen = std::collections::BTreeSet::new();
+    for g in &out {
+        if !seen.insert(g.name.as_str()) {
             return Err(format!("{} appears more than once", g.name));
         }
     }
