@@ -162,6 +162,8 @@ pub fn check(files: &[PolicyFile], sources: &SourceMap, catalogs: &Catalogs) -> 
     cx.check_tests();
     let graph = graph::build(&cx.program, sources, &mut cx.diagnostics);
     cx.program.graph = graph;
+    cx.diagnostics
+        .extend(crate::applicability::lint::lint(files, sources, catalogs));
     let mut diagnostics = cx.diagnostics;
     crate::diagnostic::sort(&mut diagnostics);
     Checked {

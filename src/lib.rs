@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 //! `SourceFile → syntax::parse → ast → check → Program (+ control graph) → evaluate(model) → RunReport → report / pack`
 
+pub mod applicability;
 pub mod ast;
 pub mod check;
 pub mod cli;
