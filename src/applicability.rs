@@ -10,8 +10,12 @@
 //! model's metadata ([`facts`]). This module owns the vocabulary of that data and checks catalogs
 //! against it; it reads no policy and evaluates no control.
 
+mod decide;
 pub mod facts;
 pub mod lint;
+
+pub use decide::{ClassId, ClassInfo, ControlLaw, Decision, Law, ModelLaw, Settings, Verdict};
+pub use facts::Facts;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::framework::Framework;

@@ -7,6 +7,11 @@
 //!
 //! [frameworks]
 //! in_scope = ["sr-26-2", "eu-ai-act"]   # default: every catalog
+//! legacy = ["sr-11-7"]                  # superseded frameworks whose gaps still block
+//! apply_below_threshold = ["sr-26-2"]   # apply a framework below its firm-size threshold
+//!
+//! [firm]
+//! total_assets_usd = 48_000_000_000     # for size thresholds (SR 26-2: USD 30bn)
 //!
 //! [check]
 //! fail_on = ["critical", "high"]        # severities whose open gaps fail the run
@@ -32,6 +37,8 @@ pub struct Config {
     pub check: CheckConfig,
     #[serde(default)]
     pub roles: RolesConfig,
+    #[serde(default)]
+    pub firm: FirmConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,6 +55,21 @@ pub struct PolicyConfig {
 pub struct FrameworksConfig {
     #[serde(default)]
     pub in_scope: Vec<String>,
+    /// Superseded frameworks whose gaps still count as blocking.
+    #[serde(default)]
+    pub legacy: Vec<String>,
+    /// Frameworks the firm applies even below their firm-size threshold.
+    #[serde(default)]
+    pub apply_below_threshold: Vec<String>,
+}
+
+/// Facts about the firm that the law's application depends on.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmConfig {
+    /// Total assets in USD, for size thresholds such as SR 26-2's USD 30bn.
+    #[serde(default)]
+    pub total_assets_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,6 +101,15 @@ pub struct RolesConfig {
 }
 
 impl Config {
+    /// The settings the applicability rules read.
+    pub fn law_settings(&self) -> crate::applicability::Settings {
+        crate::applicability::Settings {
+            total_assets_usd: self.firm.total_assets_usd,
+            apply_below_threshold: self.frameworks.apply_below_threshold.clone(),
+            legacy: self.frameworks.legacy.clone(),
+        }
+    }
+
     /// The blocking severities, validated.
     pub fn fail_on(&self) -> Vec<Severity> {
         let mut v: Vec<Severity> = self

@@ -252,6 +252,7 @@ pub fn run_tree(
         as_of: req.as_of,
         fail_on,
         frameworks,
+        law: config.law_settings(),
     };
     let (found, mut diagnostics) = repo::discover(tree).map_err(|e| Failure {
         diagnostics: vec![Diagnostic::new(

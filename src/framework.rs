@@ -45,6 +45,9 @@ pub struct ApplicationDate {
     pub id: String,
     #[serde(deserialize_with = "crate::value::serde_date::deserialize")]
     pub date: Date,
+    /// A short citation (`Art 113(3)(c)(i)`) for the reasons the engine gives.
+    #[serde(default)]
+    pub cite: String,
     #[serde(default)]
     pub applies: String,
     #[serde(default)]

@@ -15,9 +15,9 @@
 //!
 //! | status | when |
 //! |---|---|
-//! | `not-applicable` | none of the controls behind the clause applies to the model (tier or `applies`) |
-//! | `upcoming` | the clause is not in force at the evaluation date (`applies_from` in the catalog) |
-//! | `gap` | a control behind it fails, is blocked or cannot be evaluated (`error`) |
+//! | `not-applicable` | the law does not bind the firm for this model (role, route, transitional rule, withdrawal: [`crate::applicability`]), or none of the controls behind the clause applies to the model (tier or `applies`) |
+//! | `upcoming` | the clause is not yet in force for this model (its route's date, or placing on the market, is ahead) |
+//! | `gap` | a control behind it fails, is blocked or cannot be evaluated (`error`), or whether the clause binds cannot be decided (a fact it depends on is missing) |
 //! | `waived` | no gap, and a failing control is excused by a waiver |
 //! | `met` | every control behind it passes for the model |
 //! | `partial` | no gap or waiver, some controls pass, and the rest are not applicable to the model or not yet in force: the obligation is only partly evidenced for this model |
@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::applicability::Verdict;
 use crate::check::{Program, Severity};
 use crate::eval::{ControlOutcome, ModelOutcome, RunReport, Status};
 use crate::framework::{Catalogs, Framework};
@@ -286,9 +287,13 @@ pub fn rollup<'a>(fw: &'a Framework, id: &'a str) -> &'a str {
     ancestors.last().map_or(id, |a| a.id.as_str())
 }
 
-/// One model's status on a clause from the outcomes of the controls behind it, `None` for a
-/// control of another tier (see the module docs for the order of the rules).
-pub fn model_status(in_force: bool, outcomes: &[Option<&ControlOutcome>]) -> ClauseStatus {
+/// One model's status on a clause from the law's decision for the model and the outcomes of the
+/// controls behind it, `None` for a control of another tier (see the module docs for the order of
+/// the rules).
+pub fn model_status(law: Verdict, outcomes: &[Option<&ControlOutcome>]) -> ClauseStatus {
+    if law == Verdict::NotApplicable {
+        return ClauseStatus::NotApplicable;
+    }
     let applicable: Vec<&ControlOutcome> = outcomes
         .iter()
         .flatten()
@@ -298,8 +303,10 @@ pub fn model_status(in_force: bool, outcomes: &[Option<&ControlOutcome>]) -> Cla
     if applicable.is_empty() {
         return ClauseStatus::NotApplicable;
     }
-    if !in_force {
-        return ClauseStatus::Upcoming;
+    match law {
+        Verdict::Upcoming => return ClauseStatus::Upcoming,
+        Verdict::Undecided => return ClauseStatus::Gap,
+        Verdict::InForce | Verdict::NotApplicable => {}
     }
     if applicable.iter().any(|c| c.status.is_gap()) {
         return ClauseStatus::Gap;
@@ -468,21 +475,37 @@ fn analyze_frameworks(
                     })
                 })
                 .collect();
+            // The law's decision for this clause, per model (its class in the report's law).
+            let class = report.law.class_of(&fw.meta.id, &clause.id);
             // Models are independent: decide them in parallel, then gather in order.
             let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = outcomes_of
                 .par_iter()
                 .zip(ids.par_iter())
-                .map(|(by_position, id)| {
+                .zip(evaluated.par_iter())
+                .map(|((by_position, id), m)| {
                     let outcomes: Vec<Option<&ControlOutcome>> = positions
                         .iter()
                         .map(|&i| by_position.get(i).copied().flatten())
                         .collect();
-                    let status = model_status(force, &outcomes);
+                    let decision = class.and_then(|c| m.law.get(c));
+                    let law = decision.map_or(
+                        if force {
+                            Verdict::InForce
+                        } else {
+                            Verdict::Upcoming
+                        },
+                        |d| d.verdict,
+                    );
+                    let status = model_status(law, &outcomes);
+                    // A superseded framework's gaps do not block unless the firm opts in.
+                    let counts = decision.is_none_or(|d| !d.legacy);
                     let is_blocking = status == ClauseStatus::Gap
-                        && outcomes
-                            .iter()
-                            .flatten()
-                            .any(|c| c.blocking && c.status.is_gap());
+                        && counts
+                        && (law == Verdict::Undecided
+                            || outcomes
+                                .iter()
+                                .flatten()
+                                .any(|c| c.blocking && c.status.is_gap()));
                     let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
                         model: id.clone(),
                         status,

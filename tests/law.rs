@@ -131,3 +131,163 @@ fn annex_iii_points_are_the_real_list() {
     assert!(points.contains(&"2".to_string()) && points.contains(&"5(b)".to_string()));
     assert!(!points.contains(&"2(a)".to_string()) && !points.contains(&"5(h)".to_string()));
 }
+
+fn run(as_of: &str) -> mrm::engine::Run {
+    let req = mrm::engine::Request {
+        repo: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank"),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: as_of.parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    };
+    mrm::engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+}
+
+/// The contradictions a report must never hold, for every model of a run:
+/// - a control that is a gap (fail, blocked, error) maps a clause that binds the model now (in
+///   force, or undecided: a fact the decision needs is missing);
+/// - an upcoming control maps no clause in force for the model, and at least one upcoming;
+/// - a control never maps, in one framework, one clause in force and another upcoming (the
+///   duty-imposing provision and the duty agree);
+/// - a clause of the gap analysis is a gap only when it binds the model, and upcoming only when
+///   the law says so.
+fn assert_consistent(run: &mrm::engine::Run) {
+    use mrm::applicability::Verdict;
+    use mrm::eval::Status;
+    let report = &run.report;
+    let catalogs = &run.policy.catalogs;
+    let mut checked = 0;
+    for m in &report.models {
+        for c in &m.controls {
+            let decisions: Vec<(&str, &str, Verdict)> = c
+                .maps
+                .iter()
+                .filter(|x| {
+                    // A clause mapped together with one of its sub-clauses is claimed through them.
+                    let fw = catalogs.get(&x.framework).unwrap();
+                    !c.maps.iter().any(|y| {
+                        y.framework == x.framework
+                            && fw.ancestors(&y.clause).iter().any(|a| a.id == x.clause)
+                    })
+                })
+                .map(|x| {
+                    let d = report.decision(m, &x.framework, &x.clause).unwrap();
+                    (x.framework.as_str(), x.clause.as_str(), d.verdict)
+                })
+                .collect();
+            if decisions.is_empty() {
+                continue;
+            }
+            checked += 1;
+            let any = |v: Verdict| decisions.iter().any(|d| d.2 == v);
+            let what = format!("{} {} {:?}: {decisions:?}", m.id, c.id, c.status);
+            if c.status.is_gap() {
+                assert!(any(Verdict::InForce) || any(Verdict::Undecided), "{what}");
+            }
+            if c.status == Status::Upcoming {
+                assert!(!any(Verdict::InForce) && any(Verdict::Upcoming), "{what}");
+            }
+            for (fw, _, v) in &decisions {
+                if *v == Verdict::InForce {
+                    assert!(
+                        !decisions
+                            .iter()
+                            .any(|(g, _, w)| g == fw && *w == Verdict::Upcoming),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} outcomes checked");
+    let gaps = mrm::gaps::analyze(report, catalogs, &run.policy.checked.program);
+    for fw in &gaps.frameworks {
+        for clause in &fw.clauses {
+            for mc in &clause.models {
+                let m = report.model(&mc.model).unwrap();
+                let v = report.decision(m, &fw.id, &clause.id).unwrap().verdict;
+                match mc.status {
+                    mrm::gaps::ClauseStatus::Gap => assert!(
+                        v == Verdict::InForce || v == Verdict::Undecided,
+                        "{} {} {}: gap while {v:?}",
+                        mc.model,
+                        fw.id,
+                        clause.id
+                    ),
+                    mrm::gaps::ClauseStatus::Upcoming => assert_eq!(v, Verdict::Upcoming),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// At the example's date no control contradicts the clauses it maps, for any model.
+#[test]
+fn example_statuses_never_contradict_their_clauses() {
+    for date in ["2026-11-27", "2027-12-02", "2028-08-02"] {
+        assert_consistent(&run(date));
+    }
+}
+
+/// The recruitment screener is an Annex III 4(a) system still in validation: its Annex III duties
+/// are upcoming at the example's date and in force from 2027-12-02, while registration and
+/// post-market duties wait for it to be placed on the market.
+#[test]
+fn recruitment_screener_annex_iii_duties_bind_from_2027_12_02() {
+    use mrm::eval::Status;
+    let before = run("2026-11-27");
+    let after = run("2027-12-02");
+    let status = |r: &mrm::engine::Run, c: &str| {
+        r.report
+            .model("recruitment-screener")
+            .unwrap()
+            .control(c)
+            .unwrap()
+            .status
+    };
+    for c in ["AI-ART9-01", "AI-ART13-01", "AI-ART14-01", "AI-ART17-01"] {
+        assert_eq!(status(&before, c), Status::Upcoming, "{c}");
+        assert_eq!(status(&after, c), Status::Fail, "{c}");
+    }
+    for c in ["AI-ART49-01", "AI-ART72-02", "AI-ART26-01"] {
+        assert_eq!(status(&before, c), Status::Upcoming, "{c}");
+        assert_eq!(status(&after, c), Status::Upcoming, "{c}");
+    }
+    let m = after.report.model("recruitment-screener").unwrap();
+    let d = after.report.decision(m, "eu-ai-act", "Art 9(1)").unwrap();
+    assert_eq!(d.verdict, mrm::applicability::Verdict::InForce);
+    assert!(d.reason.contains("2027-12-02"), "{}", d.reason);
+}
+
+/// The production credit and life underwriting models were placed on the market before
+/// 2027-12-02 and have had no significant change since: the Act's high-risk duties never attach to
+/// them as they stand (Art 111(2)), and the reports say so rather than "upcoming".
+#[test]
+fn legacy_annex_iii_models_are_outside_the_act_with_the_reason() {
+    let r = run("2028-01-15");
+    for id in ["retail-credit-scoring", "life-insurance-underwriting"] {
+        let m = r.report.model(id).unwrap();
+        let d = r.report.decision(m, "eu-ai-act", "Art 10(2)(f)").unwrap();
+        assert_eq!(
+            d.verdict,
+            mrm::applicability::Verdict::NotApplicable,
+            "{id}"
+        );
+        assert!(
+            d.reason.starts_with("Art 111(2): placed on the market "),
+            "{}",
+            d.reason
+        );
+        assert!(
+            d.reason
+                .ends_with("with no significant change in design since"),
+            "{}",
+            d.reason
+        );
+        let c = m.control("AI-ART10-01").unwrap();
+        assert_eq!(c.status, mrm::eval::Status::NotApplicable);
+        assert!(c.reason.as_deref().unwrap_or("").contains("Art 111(2)"));
+    }
+}

@@ -222,8 +222,17 @@ TRANSITIONAL_FIRST = ("id", "rule", "title", "legal_basis")
 SCOPE_RULE_FIRST = ("id", "rule", "title", "legal_basis")
 FRAMEWORK_FIRST = ("id", "name", "title", "version", "publisher", "source", "source_checked",
                    "status", "effective", "superseded_by", "superseded_on", "status_verified")
-APPDATE_FIRST = ("id", "date", "applies", "legal_basis", "status", "verified", "basis",
+APPDATE_FIRST = ("id", "date", "cite", "applies", "legal_basis", "status", "verified", "basis",
                  "source", "source_checked")
+# Short citations of the application dates, for the reasons the engine gives.
+EU_CITES = {
+    "eif": "Art 113", "prohibitions": "Art 113(a)", "gpai-governance": "Art 113(b)", "general": "Art 113",
+    "annex-i-products": "Art 113(c) (original text)", "gpai-legacy": "Art 111(3)",
+    "public-authority-legacy": "Art 111(2)", "annex-x-legacy": "Art 111(1)",
+    "omnibus-proposal-annex-iii": "COM(2025) 836 (proposal)", "omnibus-proposal-annex-i": "COM(2025) 836 (proposal)",
+    "amended-annex-iii": "Art 113(3)(c)(i)", "amended-annex-i": "Art 113(3)(c)(ii)",
+    "amended-art50-2-grace": "Art 111(4)", "amended-prohibitions": "Art 113(a) as amended",
+}
 MAPPING_FIRST = ("crosswalk", "from", "to", "to_as_published", "verified", "basis",
                  "relation", "confidence")
 CROSSWALK_FIRST = ("id", "title", "provider", "published", "url", "source_checked",
@@ -655,6 +664,12 @@ EU_CLAUSE_NOTES = {
         "provider and the authorities under Art 26(5), and Art 73 applies to them only mutatis mutandis when they "
         "cannot reach the provider, so binds = provider (the reference data's applies_to listed both)."
     ),
+    "Art 27": (
+        "only_points = 5(b), 5(c): Art 27(1) puts the FRIA duty on deployers that are bodies governed by public law "
+        "or private entities providing public services (every Annex III point except 2) and on deployers of 5(b) "
+        "and 5(c) systems. The first group is not modelled by the library's settings, so a firm of that kind must "
+        "add its own control for the other points."
+    ),
     "Chapter XIII": "No applies_from: final provisions; the dates they set are the [[application_date]] entries.",
     "Art 111": (
         "Reg. (EU) 2026/1744 replaces Art 111(2) (the legacy cut-off is now the date of application of Chapter III "
@@ -737,7 +752,10 @@ EU_REACHES: dict[str, list[str]] = {
 # Annex III points a provision is limited to (`only_points`) or that it leaves out (`except_points`).
 # An area number ("1") stands for the area and every point under it.
 EU_ONLY_POINTS = {
-    "Art 26(10)": ["1"], "Art 27(1)": ["5(b)", "5(c)"], "Art 43(1)": ["1"], "Art 49(4)": ["1", "6", "7"],
+    # Art 27: the FRIA duty of Art 27(1) reaches private deployers of 5(b) and 5(c) systems; bodies
+    # governed by public law and private entities providing public services owe it for every point
+    # except 2, which the firm-level settings do not model (noted on the clause).
+    "Art 26(10)": ["1"], "Art 27": ["5(b)", "5(c)"], "Art 43(1)": ["1"], "Art 49(4)": ["1", "6", "7"],
     "Art 49(5)": ["2"],
 }
 EU_EXCEPT_POINTS = {"Art 43(2)": ["1"], "Art 49(1)": ["2"], "Art 86": ["2"]}
@@ -755,7 +773,8 @@ EU_LIFECYCLE = {
     "Art 26(11)": "in-service", "Art 26(12)": "in-service",
     "Art 27(1)": "placing", "Art 27(2)": "placing", "Art 27(3)": "placing", "Art 27(4)": "placing",
     "Art 43": "placing", "Art 47": "placing", "Art 48": "placing", "Art 49": "placing",
-    "Art 72": "in-service", "Art 73": "in-service", "Art 86": "in-service",
+    "Art 72(1)": "in-service", "Art 72(2)": "in-service", "Art 73": "in-service", "Art 86": "in-service",
+    "Annex IV 8": "placing",
 }
 # Why a provision reaches a high-risk system only from its route's Chapter III date.
 ROUTE_STATED = ("Art 113, third paragraph, point (c)(i) (Annex III) and (ii) (Annex I), as replaced by "
@@ -1069,9 +1088,10 @@ def build_eu(ref: dict) -> dict:
                 "source": OMNI_ELI,
                 "source_checked": OMNI_FMX,
             })
+        n["cite"] = EU_CITES[aid]
         appdates.append(ordered(n, APPDATE_FIRST, ("notes",)))
     for a in EU_ADDED_APPDATES:
-        appdates.append(ordered(dict(a), APPDATE_FIRST, ("notes",)))
+        appdates.append(ordered(dict(a, cite=EU_CITES[a["id"]]), APPDATE_FIRST, ("notes",)))
 
     # --- amendments (REGULATORY_UPDATES.md 2.2, 2.4, 2.5, 2.6)
     amendments = []
@@ -1364,7 +1384,8 @@ CLAUSE_SPEC = {"id": (str, True), "parent": (str, False), "title": (str, True), 
                "lifecycle": (str, False), "deleted_by": (str, False)}
 ACTORS = EU_ACTORS + ("firm", "organization")
 CATEGORIES = EU_CATEGORIES + ("any",)
-APPDATE_SPEC = {"id": (str, True), "date": (dt.date, True), "applies": (str, True), "legal_basis": (str, True),
+APPDATE_SPEC = {"id": (str, True), "date": (dt.date, True), "cite": (str, True), "applies": (str, True),
+                "legal_basis": (str, True),
                 "status": (str, True), "verified": (bool, True), "basis": (str, True), "source": (str, False),
                 "source_checked": (str, False), "notes": (str, False)}
 CROSSWALK_SPEC = {"id": (str, True), "title": (str, True), "provider": (str, True), "published": (str, True),
@@ -1605,9 +1626,11 @@ def validate_eu_applicability(eu: dict) -> None:
     assert by_id["Art 9(1)"]["from_annex_i"] == "amended-annex-i" and by_id["Art 9(1)"]["route_verified"] is True
     assert by_id["Art 50(2)"]["transitional"] == ["art-111-4"] and "transitional" not in by_id["Art 50(1)"]
     assert by_id["Art 9"]["transitional"] == ["art-111-2"] and "transitional" not in by_id["Art 5"]
-    assert by_id["Art 72"]["lifecycle"] == "in-service" and by_id["Art 49(1)"]["lifecycle"] == "placing"
+    assert by_id["Art 72(1)"]["lifecycle"] == "in-service" and by_id["Art 49(1)"]["lifecycle"] == "placing"
+    assert "lifecycle" not in by_id["Art 72(3)"]
     assert by_id["Art 19(1)"]["lifecycle"] == "retention" and "lifecycle" not in by_id["Art 9(1)"]
     assert by_id["Art 27(1)"]["only_points"] == ["5(b)", "5(c)"] and by_id["Art 86(1)"]["except_points"] == ["2"]
+    assert by_id["Art 27"]["only_points"] == ["5(b)", "5(c)"]
     assert by_id["Annex III 4(a)"]["only_points"] == ["4(a)"]
 
 

@@ -57,6 +57,8 @@ pub enum AnnexIii {
     NotListed,
     /// The point (`5(b)`, `2`), checked against the catalog by the caller.
     Point(String),
+    /// Recorded, but not a point of Annex III: the sentence that says so.
+    Invalid(String),
 }
 
 /// The facts of one model.
@@ -80,8 +82,8 @@ pub struct Facts {
     pub deep_fake: Option<bool>,
     /// Model kinds the US guidance distinguishes: `generative`, `agentic`, `calculation`, `rules`.
     pub kinds: Vec<&'static str>,
-    /// Facts present but invalid, one sentence each, naming the path.
-    pub problems: Vec<String>,
+    /// Facts present but invalid: the path and a sentence naming it.
+    pub problems: Vec<(&'static str, String)>,
 }
 
 fn date(v: &Value) -> Option<Option<Date>> {
@@ -99,11 +101,14 @@ impl Facts {
     pub fn read(value: &Value, annex_iii_points: Option<&[String]>) -> Facts {
         let mut problems = Vec::new();
         let get = |p: &str| value.path(p).unwrap_or(&Value::None);
-        let boolean = |p: &str, problems: &mut Vec<String>| match get(p) {
+        let boolean = |p: &'static str, problems: &mut Vec<(&'static str, String)>| match get(p) {
             Value::None => None,
             Value::Bool(b) => Some(*b),
             other => {
-                problems.push(format!("`{p}` is {}, not true or false", other.type_name()));
+                problems.push((
+                    p,
+                    format!("`{p}` is {}, not true or false", other.type_name()),
+                ));
                 None
             }
         };
@@ -115,21 +120,21 @@ impl Facts {
         let annex_i = boolean(path::ANNEX_I, &mut problems);
         let public_authority = boolean(path::PUBLIC_AUTHORITY, &mut problems);
         let agentic = boolean(path::AGENTIC, &mut problems);
-        let day = |p: &str, problems: &mut Vec<String>| match date(get(p)) {
+        let day = |p: &'static str, problems: &mut Vec<(&'static str, String)>| match date(get(p)) {
             Some(d) => d,
             None => {
-                problems.push(format!("`{p}` is not a date (YYYY-MM-DD)"));
+                problems.push((p, format!("`{p}` is not a date (YYYY-MM-DD)")));
                 None
             }
         };
         let screened = day(path::SCREENED, &mut problems);
         let placed = day(path::PLACED, &mut problems);
         let significant_change = day(path::SIGNIFICANT_CHANGE, &mut problems);
-        let string = |p: &str, problems: &mut Vec<String>| match get(p) {
+        let string = |p: &'static str, problems: &mut Vec<(&'static str, String)>| match get(p) {
             Value::None => None,
             Value::String(s) => Some(s.trim().to_string()),
             other => {
-                problems.push(format!("`{p}` is {}, not a string", other.type_name()));
+                problems.push((p, format!("`{p}` is {}, not a string", other.type_name())));
                 None
             }
         };
@@ -138,8 +143,11 @@ impl Facts {
             Some(s) if s == NOT_LISTED => AnnexIii::NotListed,
             Some(s) => match annex_iii_points {
                 Some(points) if !points.contains(&s) => {
-                    problems.push(annex_iii_problem(&s, points));
-                    AnnexIii::Unknown
+                    problems.push((path::ANNEX_III, annex_iii_problem(&s, points)));
+                    AnnexIii::Invalid(format!(
+                        "`{}` is `{s}`, which is not a point of Annex III",
+                        path::ANNEX_III
+                    ))
                 }
                 _ => AnnexIii::Point(s),
             },
@@ -148,20 +156,26 @@ impl Facts {
         if let Some(d) = &derogation
             && !DEROGATIONS.contains(&d.as_str())
         {
-            problems.push(format!(
-                "`{}` is `{d}`, not an Art 6(3) condition ({})",
+            problems.push((
                 path::DEROGATION,
-                DEROGATIONS.join(", ")
+                format!(
+                    "`{}` is `{d}`, not an Art 6(3) condition ({})",
+                    path::DEROGATION,
+                    DEROGATIONS.join(", ")
+                ),
             ));
         }
         let provider_by = string(path::PROVIDER_BY, &mut problems);
         if let Some(p) = &provider_by
             && !PROVIDER_BY.contains(&p.as_str())
         {
-            problems.push(format!(
-                "`{}` is `{p}`, not an Art 25(1) point ({})",
+            problems.push((
                 path::PROVIDER_BY,
-                PROVIDER_BY.join(", ")
+                format!(
+                    "`{}` is `{p}`, not an Art 25(1) point ({})",
+                    path::PROVIDER_BY,
+                    PROVIDER_BY.join(", ")
+                ),
             ));
         }
         let roles = match get(path::ROLES) {
@@ -175,25 +189,30 @@ impl Facts {
                                 roles.push(r.to_string());
                             }
                         }
-                        Some(r) => problems.push(format!(
-                            "`{}` holds `{r}`, not a role ({})",
+                        Some(r) => problems.push((
                             path::ROLES,
-                            ROLES.join(", ")
+                            format!(
+                                "`{}` holds `{r}`, not a role ({})",
+                                path::ROLES,
+                                ROLES.join(", ")
+                            ),
                         )),
-                        None => problems.push(format!(
-                            "`{}` holds {}, not a role",
+                        None => problems.push((
                             path::ROLES,
-                            item.type_name()
+                            format!("`{}` holds {}, not a role", path::ROLES, item.type_name()),
                         )),
                     }
                 }
                 if roles.is_empty() { None } else { Some(roles) }
             }
             other => {
-                problems.push(format!(
-                    "`{}` is {}, not a list of roles",
+                problems.push((
                     path::ROLES,
-                    other.type_name()
+                    format!(
+                        "`{}` is {}, not a list of roles",
+                        path::ROLES,
+                        other.type_name()
+                    ),
                 ));
                 None
             }
@@ -299,15 +318,15 @@ mod tests {
             "[eu_ai_act]\nannex_iii = \"5(h)\"\nroles = [\"provider\", \"owner\"]\nplaced_on_market = 2024-03-01\n",
         );
         let f = Facts::read(&v, Some(&points()));
-        assert_eq!(f.annex_iii, AnnexIii::Unknown);
+        assert!(matches!(f.annex_iii, AnnexIii::Invalid(_)));
         assert_eq!(f.roles, Some(vec!["provider".to_string()]));
         assert_eq!(
             f.placed.map(|d| d.to_string()).as_deref(),
             Some("2024-03-01")
         );
         assert_eq!(f.problems.len(), 2, "{:?}", f.problems);
-        assert!(f.problems[0].contains("`5(h)`"), "{:?}", f.problems);
-        assert!(f.problems[1].contains("`owner`"), "{:?}", f.problems);
+        assert!(f.problems[0].1.contains("`5(h)`"), "{:?}", f.problems);
+        assert!(f.problems[1].1.contains("`owner`"), "{:?}", f.problems);
         let ok = Facts::read(&value("[eu_ai_act]\nannex_iii = \"2\"\n"), Some(&points()));
         assert_eq!(ok.annex_iii, AnnexIii::Point("2".to_string()));
         let none = Facts::read(&value("[eu_ai_act]\nannex_iii = \"not-listed\"\n"), None);

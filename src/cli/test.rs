@@ -237,6 +237,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
             crate::check::Severity::High,
         ],
         frameworks: Vec::new(),
+        law: crate::applicability::Settings::default(),
     };
     let inputs = Inputs {
         program,

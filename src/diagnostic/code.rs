@@ -285,7 +285,7 @@ codes! {
     DuplicateModel = "model/duplicate-id", Error,
         "two model folders declare the same model id",
         "Model ids key waivers, reports and packs.\n\nFix: give each model a unique `model.id`.";
-    InvalidLegalFact = "model/invalid-legal-fact", Error,
+    InvalidLegalFact = "model/invalid-legal-fact", Warning,
         "a fact the law's application depends on is invalid",
         "The applicability rules read the model's EU AI Act screening (`eu_ai_act.annex_iii`, \
          `eu_ai_act.roles`, `eu_ai_act.placed_on_market`, ...). A value they cannot use, such as an \

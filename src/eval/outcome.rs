@@ -249,6 +249,9 @@ pub struct ModelOutcome {
     pub controls: Vec<ControlOutcome>,
     pub kris: Vec<KriOutcome>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether each class of clauses applies to the model and why ([`RunReport::law`] lists the
+    /// clauses of each class).
+    pub law: crate::applicability::ModelLaw,
 }
 
 impl ModelOutcome {
@@ -365,6 +368,8 @@ pub struct RunReport {
     pub waivers: Vec<WaiverOutcome>,
     /// Repository-level diagnostics (configuration, waivers, discovery).
     pub diagnostics: Vec<Diagnostic>,
+    /// The classes of catalog clauses whose applicability each model's `law` decides.
+    pub law: Arc<crate::applicability::Law>,
 }
 
 impl RunReport {
@@ -380,6 +385,16 @@ impl RunReport {
     /// Control `id`, when the policy set has it.
     pub fn control(&self, id: &str) -> Option<&Arc<ControlInfo>> {
         self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// Whether a clause applies to model `m`, and why; `None` for a clause no catalog holds.
+    pub fn decision<'r>(
+        &'r self,
+        m: &'r ModelOutcome,
+        framework: &str,
+        clause: &str,
+    ) -> Option<&'r crate::applicability::Decision> {
+        m.law.clause(&self.law, framework, clause)
     }
 
     /// Model `m`'s outcome of control `id`: the recorded one, or a `not-applicable` one when the

@@ -357,6 +357,8 @@ struct Clause<'r> {
     framework: &'r str,
     clause: &'r str,
     in_force: bool,
+    /// The clause's class in the report's law, whose per-model decision says whether it binds.
+    class: Option<crate::applicability::ClassId>,
     controls: Vec<usize>,
 }
 
@@ -426,7 +428,15 @@ fn scan_model<'r>(
                     .iter()
                     .map(|&i| outcomes.get(i).copied().flatten()),
             );
-            gaps::model_status(cl.in_force, &behind)
+            let law = cl.class.and_then(|c| m.law.get(c)).map_or(
+                if cl.in_force {
+                    crate::applicability::Verdict::InForce
+                } else {
+                    crate::applicability::Verdict::Upcoming
+                },
+                |d| d.verdict,
+            );
+            gaps::model_status(law, &behind)
         })
         .collect();
     let mut evidence: Vec<&EvidenceRef> = m
@@ -481,6 +491,7 @@ impl<'r> Scan<'r> {
                 framework,
                 clause,
                 in_force,
+                class: report.law.class_of(framework, clause),
                 controls,
             })
             .collect();

@@ -188,7 +188,10 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "      note: {n}")?;
     }
     if c.status == Status::Upcoming {
-        writeln!(out, "      not yet in force at this date")?;
+        match &c.reason {
+            Some(r) => writeln!(out, "      not yet in force for this model: {r}")?,
+            None => writeln!(out, "      not yet in force at this date")?,
+        }
     }
     if !c.maps.is_empty() {
         let maps: Vec<String> = c
