@@ -203,6 +203,57 @@ pub fn check_catalog(fw: &Framework) -> Vec<Diagnostic> {
     out
 }
 
+/// A framework another one superseded, as every report marks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Superseded {
+    /// The successor's id and name.
+    pub by: String,
+    pub by_name: String,
+    pub on: jiff::civil::Date,
+    /// Whether its gaps still block: the firm lists it in `[frameworks] legacy`.
+    pub blocking: bool,
+    /// The command that compares it with its successor.
+    pub crosswalk: String,
+}
+
+impl Superseded {
+    /// The supersession of `fw` at `as_of`, when it has happened.
+    pub fn of(
+        fw: &Framework,
+        catalogs: &crate::framework::Catalogs,
+        as_of: jiff::civil::Date,
+        settings: &Settings,
+    ) -> Option<Superseded> {
+        let by = fw.meta.superseded_by.clone()?;
+        let on = fw.meta.superseded_on?;
+        (on <= as_of).then(|| Superseded {
+            by_name: catalogs
+                .get(&by)
+                .map_or_else(|| by.clone(), |f| f.meta.name.clone()),
+            crosswalk: format!("mrm frameworks crosswalk {} {by}", fw.meta.id),
+            by,
+            on,
+            blocking: settings.legacy.contains(&fw.meta.id),
+        })
+    }
+
+    /// One sentence for reports: "superseded by SR 26-2 on 2026-04-17; its gaps do not block
+    /// (`[frameworks] legacy` in mrm.toml makes them block); compare: mrm frameworks crosswalk …".
+    pub fn note(&self) -> String {
+        format!(
+            "superseded by {} on {}; {}; compare: {}",
+            self.by_name,
+            self.on,
+            if self.blocking {
+                "its gaps still block ([frameworks] legacy in mrm.toml)"
+            } else {
+                "its gaps are shown but do not block ([frameworks] legacy in mrm.toml makes them block)"
+            },
+            self.crosswalk
+        )
+    }
+}
+
 /// The points of Annex III a classification may name: every point without sub-points, in catalog
 /// order (`1(a)`, `1(b)`, `1(c)`, `2`, `3(a)`, ...). Empty for a catalog without Annex III.
 pub fn annex_iii_points(fw: &Framework) -> Vec<String> {

@@ -1413,6 +1413,12 @@ pub fn evaluate(
             name: f.meta.name.clone(),
             version: f.meta.version.clone(),
             status: f.meta.status.clone(),
+            superseded: crate::applicability::Superseded::of(
+                f,
+                inputs.catalogs,
+                as_of,
+                &inputs.options.law,
+            ),
         })
         .collect();
     crate::diagnostic::sort(&mut diagnostics);

@@ -203,6 +203,10 @@ pub struct FrameworkGaps {
     pub id: String,
     pub name: String,
     pub version: String,
+    /// Set when another framework superseded it: its gaps are shown, and block only when the firm
+    /// opted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<crate::applicability::Superseded>,
     /// Clauses per portfolio status.
     pub counts: ClauseCounts,
     pub gaps: usize,
@@ -696,6 +700,7 @@ fn analyze_frameworks(
             id: fw.meta.id.clone(),
             name: fw.meta.name.clone(),
             version: info.version.clone(),
+            superseded: info.superseded.clone(),
             counts,
             gaps: clauses
                 .iter()

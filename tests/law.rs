@@ -291,3 +291,147 @@ fn legacy_annex_iii_models_are_outside_the_act_with_the_reason() {
         assert!(c.reason.as_deref().unwrap_or("").contains("Art 111(2)"));
     }
 }
+
+fn render(run: &mrm::engine::Run, format: mrm::report::Format) -> String {
+    let cx = mrm::report::Context {
+        sources: &run.sources,
+        color: false,
+        quiet: false,
+    };
+    let mut buf = Vec::new();
+    mrm::report::render(format, &run.report, &cx, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+fn render_gaps(run: &mrm::engine::Run, format: mrm::report::GapFormat) -> String {
+    let g = mrm::gaps::analyze(
+        &run.report,
+        &run.policy.catalogs,
+        &run.policy.checked.program,
+    );
+    let cx = mrm::report::Context {
+        sources: &run.sources,
+        color: false,
+        quiet: false,
+    };
+    let mut buf = Vec::new();
+    mrm::report::render_gaps(format, &g, &cx, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+const SUPERSEDED: &str = "SR 11-7 is superseded by SR 26-2 on 2026-04-17";
+const CROSSWALK: &str = "mrm frameworks crosswalk sr-11-7 sr-26-2";
+
+/// SR 11-7 is marked superseded in every output, with the command that compares it with SR 26-2,
+/// and none of its gaps blocks by default, although the example has SR 11-7 gaps.
+#[test]
+fn sr_11_7_is_marked_superseded_everywhere_and_does_not_block_by_default() {
+    use mrm::report::{Format, GapFormat};
+    let r = run("2026-11-27");
+    for format in [Format::Text, Format::Markdown, Format::Html] {
+        let out = render(&r, format);
+        assert!(out.contains(SUPERSEDED), "{format:?}");
+        assert!(out.contains(CROSSWALK), "{format:?}");
+    }
+    let text = render(&r, Format::Text);
+    assert!(text.contains("sr-11-7 V.2 (superseded)"), "{text}");
+    for format in [GapFormat::Text, GapFormat::Markdown] {
+        let out = render_gaps(&r, format);
+        assert!(
+            out.contains(SUPERSEDED) && out.contains(CROSSWALK),
+            "{format:?}"
+        );
+    }
+    let oscal: serde_json::Value = serde_json::from_str(&render(&r, Format::Oscal)).unwrap();
+    let findings = oscal["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap();
+    let sr11: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| {
+            f["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "framework" && p["value"] == "sr-11-7")
+        })
+        .collect();
+    assert!(!sr11.is_empty());
+    for f in &sr11 {
+        let props = f["props"].as_array().unwrap();
+        assert!(
+            props
+                .iter()
+                .any(|p| p["name"] == "framework-status" && p["value"] == "superseded"),
+            "{f}"
+        );
+        assert!(
+            f["target"]["status"]["remarks"]
+                .as_str()
+                .unwrap()
+                .contains(CROSSWALK),
+            "{f}"
+        );
+    }
+    let g = mrm::gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
+    let sr = g.frameworks.iter().find(|f| f.id == "sr-11-7").unwrap();
+    assert!(sr.superseded.is_some());
+    assert!(sr.gaps > 0, "the example has SR 11-7 gaps");
+    assert_eq!(sr.blocking, 0);
+    assert!(
+        sr.clauses
+            .iter()
+            .all(|c| c.models.iter().all(|m| !m.blocking))
+    );
+    // SR 26-2, which maps the same controls, still blocks.
+    assert!(
+        g.frameworks
+            .iter()
+            .find(|f| f.id == "sr-26-2")
+            .unwrap()
+            .blocking
+            > 0
+    );
+}
+
+/// A firm that still answers to SR 11-7 lists it in `[frameworks] legacy`: its gaps block again.
+#[test]
+fn legacy_opt_in_makes_superseded_gaps_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank");
+    copy_dir(&root, dir.path());
+    let config = std::fs::read_to_string(dir.path().join("mrm.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("mrm.toml"),
+        format!("{config}\n[frameworks]\nlegacy = [\"sr-11-7\"]\n"),
+    )
+    .unwrap();
+    let req = mrm::engine::Request {
+        repo: dir.path().to_path_buf(),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: "2026-11-27".parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    };
+    let r = mrm::engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    let g = mrm::gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
+    let sr = g.frameworks.iter().find(|f| f.id == "sr-11-7").unwrap();
+    assert!(sr.superseded.as_ref().unwrap().blocking);
+    assert!(sr.blocking > 0);
+    let text = render(&r, mrm::report::Format::Text);
+    assert!(text.contains("its gaps still block"), "{text}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

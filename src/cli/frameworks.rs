@@ -149,11 +149,12 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                         .superseded_by
                         .as_ref()
                         .map(|s| format!(
-                            " (superseded by {s}{})",
+                            " (superseded by {s}{}; compare: mrm frameworks crosswalk {} {s})",
                             fw.meta
                                 .superseded_on
                                 .map(|d| format!(" on {d}"))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            fw.meta.id
                         ))
                         .unwrap_or_default()
                 )?;
@@ -169,8 +170,17 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                     writeln!(out, "{} — {}", fw.meta.name, fw.meta.title)?;
                     writeln!(
                         out,
-                        "version: {}\nsource: {}\nstatus: {}\n",
-                        fw.meta.version, fw.meta.source, fw.meta.status
+                        "version: {}\nsource: {}\nstatus: {}{}\n",
+                        fw.meta.version,
+                        fw.meta.source,
+                        fw.meta.status,
+                        match (&fw.meta.superseded_by, fw.meta.superseded_on) {
+                            (Some(by), Some(on)) => format!(
+                                " (by {by} on {on}; compare: mrm frameworks crosswalk {} {by})",
+                                fw.meta.id
+                            ),
+                            _ => String::new(),
+                        }
                     )?;
                     writeln!(
                         out,

@@ -337,6 +337,9 @@ pub struct FrameworkInfo {
     pub name: String,
     pub version: String,
     pub status: String,
+    /// Set from the date another framework superseded it: every report marks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<crate::applicability::Superseded>,
 }
 
 /// Portfolio totals.

@@ -93,11 +93,25 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
         writeln!(out)?;
         writeln!(
             out,
-            "{}  {} clauses: {}",
+            "{}{}  {} clauses: {}",
             paint(on, "1", &f.name),
+            if f.superseded.is_some() {
+                " (superseded)"
+            } else {
+                ""
+            },
             f.clauses.len(),
             counts_line(&f.counts)
         )?;
+        if let Some(x) = &f.superseded {
+            writeln!(
+                out,
+                "  {} {} is {}",
+                paint(on, "33", "note:"),
+                f.name,
+                x.note()
+            )?;
+        }
         let tiers = tiers(f);
         if !f.groups.is_empty() && !tiers.is_empty() {
             writeln!(out, "  models with a gap, by tier:")?;
@@ -257,9 +271,14 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.frameworks {
         writeln!(
             out,
-            "| [{}](#{}) | {} | {} | {} | {} | {} | {} | {} | {} of {} |",
+            "| [{}](#{}){} | {} | {} | {} | {} | {} | {} | {} | {} of {} |",
             md(&f.name),
             f.id,
+            if f.superseded.is_some() {
+                " (superseded)"
+            } else {
+                ""
+            },
             f.clauses.len(),
             count(&f.counts, ClauseStatus::Gap),
             count(&f.counts, ClauseStatus::Waived),
@@ -275,6 +294,10 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "## <a id=\"{}\"></a>{}", f.id, md(&f.name))?;
         writeln!(out)?;
+        if let Some(x) = &f.superseded {
+            writeln!(out, "> {} is {}", md(&f.name), md(&x.note()))?;
+            writeln!(out)?;
+        }
         let tiers = tiers(f);
         if !f.groups.is_empty() && !tiers.is_empty() {
             writeln!(
