@@ -138,6 +138,8 @@ pub struct TierRule {
 pub struct Kri {
     pub name: Ident,
     pub title: Spanned<String>,
+    /// `applies when …`: outside it the KRI is not computed for the model.
+    pub applies: Option<Expr>,
     pub value: Option<Expr>,
     pub yellow: Option<Expr>,
     pub red: Option<Expr>,

@@ -634,6 +634,10 @@ impl Checker<'_> {
     fn check_kris(&mut self) {
         let kris = self.program.kris.clone();
         for k in &kris {
+            if let Some(applies) = &k.applies {
+                let t = self.expr(applies, &mut tier_env(), &mut Vec::new());
+                self.expect_bool(&t, applies.span, "`applies when`");
+            }
             let vt = match &k.value {
                 Some(v) => self.expr(v, &mut tier_env(), &mut Vec::new()),
                 None => Ty::Any,
@@ -687,12 +691,10 @@ impl Checker<'_> {
                             );
                             self.push(d);
                         }
-                        if !["green", "yellow", "red", "unknown"].contains(&level.node.as_str()) {
-                            self.unknown_name(
-                                "KRI level",
-                                level,
-                                &["green", "yellow", "red", "unknown"],
-                            );
+                        const LEVELS: [&str; 5] =
+                            ["green", "yellow", "red", "unknown", "not-applicable"];
+                        if !LEVELS.contains(&level.node.as_str()) {
+                            self.unknown_name("KRI level", level, &LEVELS);
                         }
                     }
                     Expectation::Control { id, status } => {

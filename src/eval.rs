@@ -822,6 +822,16 @@ impl<'a> Evaluator<'a> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
             let mut env = vec![tier_binding(tier)];
+            // A KRI whose `applies when` excludes the model is not computed for it; one whose
+            // condition cannot be evaluated is reported with the error.
+            let mut applies_error = None;
+            if let Some(applies) = &k.applies {
+                match self.holds(applies, model, &mut env) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => applies_error = Some(e.message),
+                }
+            }
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -832,6 +842,11 @@ impl<'a> Evaluator<'a> {
                 red: k.red.as_ref().map(|e| self.text(e)),
                 error: None,
             };
+            if let Some(e) = applies_error {
+                outcome.error = Some(e);
+                out.push(outcome);
+                continue;
+            }
             let Some(value_expr) = &k.value else {
                 out.push(outcome);
                 continue;

@@ -308,6 +308,10 @@ impl Layout<'_> {
             Item::Kri(k) => {
                 let head = format!("kri {} {}", k.name.node, quote(&k.title.node));
                 self.open(k.span, k.title.span.end as usize, head);
+                if let Some(a) = &k.applies {
+                    let cond = self.expr(a, INDENT + "applies when ".len());
+                    self.member(range(a.span), format!("applies when {cond}"));
+                }
                 if let Some(v) = &k.value {
                     let value = self.expr(v, INDENT + KRI_COLUMN);
                     self.member(range(v.span), pad("value", KRI_COLUMN) + &value);

@@ -435,3 +435,66 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// SR 26-2 applies per model: generative and agentic AI are outside it (footnote 3), and a firm at
+/// or below USD 30bn of total assets leaves it to its own tailoring unless it opts in.
+#[test]
+fn sr_26_2_scope_is_decided_per_model_and_per_firm() {
+    use mrm::applicability::Verdict;
+    let r = run("2026-11-27");
+    let decision = |r: &mrm::engine::Run, model: &str| {
+        let m = r.report.model(model).unwrap();
+        r.report.decision(m, "sr-26-2", "V.1").unwrap().clone()
+    };
+    let chatbot = decision(&r, "customer-service-chatbot");
+    assert_eq!(chatbot.verdict, Verdict::NotApplicable);
+    assert!(chatbot.reason.starts_with("SR 26-2 FN3: generative AI and agentic AI models are outside the guidance; the model is generative"), "{}", chatbot.reason);
+    assert_eq!(
+        decision(&r, "retail-credit-scoring").verdict,
+        Verdict::InForce
+    );
+    // The gap analysis shows the chatbot's SR 26-2 clauses as not applicable.
+    let g = mrm::gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
+    let sr = g.frameworks.iter().find(|f| f.id == "sr-26-2").unwrap();
+    assert!(sr.clauses.iter().all(|c| {
+        c.models
+            .iter()
+            .all(|m| &*m.model != "customer-service-chatbot")
+    }));
+
+    let with_config = |extra: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank");
+        copy_dir(&root, dir.path());
+        let config = std::fs::read_to_string(dir.path().join("mrm.toml")).unwrap();
+        let config = config
+            .replace("[firm]\n", "")
+            .replace("total_assets_usd = 48_000_000_000", "");
+        std::fs::write(dir.path().join("mrm.toml"), format!("{config}\n{extra}\n")).unwrap();
+        let req = mrm::engine::Request {
+            repo: dir.path().to_path_buf(),
+            policies: Vec::new(),
+            with_default: false,
+            as_of: "2026-11-27".parse().unwrap(),
+            frameworks: Vec::new(),
+            fail_on: None,
+        };
+        let run = mrm::engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+        (dir, run)
+    };
+    let (_d, small) = with_config("[firm]\ntotal_assets_usd = 12_000_000_000");
+    let d = decision(&small, "retail-credit-scoring");
+    assert_eq!(d.verdict, Verdict::NotApplicable);
+    assert!(
+        d.reason.contains("(USD 12bn) do not exceed USD 30bn"),
+        "{}",
+        d.reason
+    );
+    let (_d, opted) = with_config(
+        "[firm]\ntotal_assets_usd = 12_000_000_000\n[frameworks]\napply_below_threshold = [\"sr-26-2\"]",
+    );
+    assert_eq!(
+        decision(&opted, "retail-credit-scoring").verdict,
+        Verdict::InForce
+    );
+}

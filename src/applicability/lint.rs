@@ -34,7 +34,7 @@ fn for_each_expr(files: &[PolicyFile], f: &mut dyn FnMut(&Expr)) {
                     .iter()
                     .filter_map(|r| r.condition.as_ref())
                     .for_each(&mut *f),
-                Item::Kri(k) => [&k.value, &k.yellow, &k.red]
+                Item::Kri(k) => [&k.applies, &k.value, &k.yellow, &k.red]
                     .into_iter()
                     .flatten()
                     .for_each(&mut *f),

@@ -47,6 +47,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::tier_rule => "a tier rule",
         Rule::tier_when => "`when`",
         Rule::tier_otherwise => "`otherwise`",
+        Rule::kri_applies => "`applies`",
         Rule::kri_value => "`value`",
         Rule::kri_yellow => "`yellow`",
         Rule::kri_red => "`red`",

@@ -376,6 +376,7 @@ impl<'s> Lowerer<'s> {
         let mut kri = Kri {
             name,
             title,
+            applies: None,
             value: None,
             yellow: None,
             red: None,
@@ -387,7 +388,7 @@ impl<'s> Lowerer<'s> {
             let pspan = self.span(&p);
             let rule = p.as_rule();
             match rule {
-                Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
+                Rule::kri_applies | Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
                     let e = match self.clause_expr(&p) {
                         (_, true) if rule == Rule::kri_value => {
                             value_failed = true;
@@ -397,6 +398,7 @@ impl<'s> Lowerer<'s> {
                         (e, false) => e,
                     };
                     let (slot, word) = match rule {
+                        Rule::kri_applies => (&mut kri.applies, "applies"),
                         Rule::kri_value => (&mut kri.value, "value"),
                         Rule::kri_yellow => (&mut kri.yellow, "yellow"),
                         _ => (&mut kri.red, "red"),
