@@ -215,9 +215,14 @@ pub struct ScopeBlock {
     pub span: Span,
 }
 
+/// `exclude "4.1" because "…"`, or `firm "Art 4" owner "ai-governance" because "…"`: a duty
+/// of the firm as a whole, evidenced at firm level by the named owner rather than per model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeExclude {
     pub clause: Spanned<String>,
+    /// For a firm-level duty: the role that owns its evidence (named in `mrm.toml`
+    /// `[roles.firm_level]`).
+    pub owner: Option<Spanned<String>>,
     pub reason: Spanned<String>,
     pub span: Span,
 }

@@ -83,12 +83,15 @@ impl ControlDef {
     }
 }
 
-/// A clause a policy declares out of scope.
+/// A clause a policy declares out of scope, or evidenced at firm level by a named owner.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScopeExclusion {
     pub framework: String,
     pub clause: String,
     pub reason: String,
+    /// For a firm-level duty: the role that owns its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A test block and the file it came from.
@@ -458,6 +461,7 @@ impl Checker<'_> {
                 framework: fw_id.clone(),
                 clause: ex.clause.node.clone(),
                 reason: ex.reason.node.clone(),
+                owner: ex.owner.as_ref().map(|o| o.node.clone()),
             });
         }
     }

@@ -18,6 +18,9 @@
 //!
 //! [roles]
 //! model_risk_officer = "mro@acme.example"
+//!
+//! [roles.firm_level]                    # who evidences the duties of the firm as a whole
+//! ai-governance = "ai.governance@acme.example"
 //! ```
 
 use serde::Deserialize;
@@ -98,6 +101,10 @@ pub struct RolesConfig {
     pub model_risk_officer: Option<String>,
     #[serde(default)]
     pub policy_owners: Vec<String>,
+    /// Who keeps the evidence of each firm-level duty, by the owner role the policies name
+    /// (`firm "Art 4" owner "ai-governance" …`).
+    #[serde(default)]
+    pub firm_level: std::collections::BTreeMap<String, String>,
 }
 
 impl Config {

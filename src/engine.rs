@@ -181,6 +181,45 @@ pub fn run_in(req: &Request, tree: &dyn Tree) -> Result<Run, Failure> {
     run_tree(req, tree, policy, config, waivers, repo_sources)
 }
 
+/// One warning per owner role of firm-level duties that `mrm.toml` does not name.
+fn firm_owners_missing(
+    program: &crate::check::Program,
+    config: &Config,
+    catalogs: &Catalogs,
+) -> Vec<Diagnostic> {
+    let mut by_role: std::collections::BTreeMap<&str, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for s in &program.scopes {
+        if let Some(owner) = &s.owner
+            && !config.roles.firm_level.contains_key(owner)
+        {
+            let name = catalogs
+                .get(&s.framework)
+                .map_or(s.framework.as_str(), |f| f.meta.name.as_str());
+            by_role
+                .entry(owner.as_str())
+                .or_default()
+                .push(format!("{name} {}", s.clause));
+        }
+    }
+    by_role
+        .into_iter()
+        .map(|(role, clauses)| {
+            Diagnostic::new(
+                Code::FirmOwnerMissing,
+                format!(
+                    "the firm-level duties owned by `{role}` ({}) have no named owner",
+                    clauses.join(", ")
+                ),
+            )
+            .at(Location::file("mrm.toml"), "")
+            .help(format!(
+                "name who keeps their evidence: `{role} = \"…\"` under `[roles.firm_level]` in mrm.toml"
+            ))
+        })
+        .collect()
+}
+
 /// Runs a check on any tree with already-loaded policies, configuration and waivers.
 pub fn run_tree(
     req: &Request,
@@ -262,6 +301,7 @@ pub fn run_tree(
         sources: sources.clone(),
     })?;
     let program = &policy.checked.program;
+    diagnostics.extend(firm_owners_missing(program, &config, &policy.catalogs));
     let models = repo::load_all(tree, &found, program);
     for m in &models {
         if let Some(src) = &m.source {

@@ -333,12 +333,23 @@ impl Layout<'_> {
                 let head = format!("scope {}", s.framework.node);
                 self.open(s.span, s.framework.span.end as usize, head);
                 // The reasons line up, like a table.
-                let clauses: Vec<String> =
-                    s.excludes.iter().map(|e| quote(&e.clause.node)).collect();
+                let clauses: Vec<String> = s
+                    .excludes
+                    .iter()
+                    .map(|e| match &e.owner {
+                        Some(o) => format!("{} owner {}", quote(&e.clause.node), quote(&o.node)),
+                        None => quote(&e.clause.node),
+                    })
+                    .collect();
                 let column = clauses.iter().map(|c| width(c)).max().unwrap_or(0);
                 for (ex, clause) in s.excludes.iter().zip(clauses) {
+                    let word = if ex.owner.is_some() {
+                        "firm   "
+                    } else {
+                        "exclude"
+                    };
                     let text = format!(
-                        "exclude {clause:<column$} because {}",
+                        "{word} {clause:<column$} because {}",
                         quote(&ex.reason.node)
                     );
                     self.member(range(ex.span), text);

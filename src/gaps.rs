@@ -187,7 +187,7 @@ pub struct UncoveredClause {
     pub group: String,
 }
 
-/// A coverage-target clause the policy declares out of scope.
+/// A coverage-target clause the policy declares out of scope, or evidenced at firm level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExcludedClause {
     pub id: String,
@@ -195,6 +195,9 @@ pub struct ExcludedClause {
     /// The clause named by the `scope` block (itself or an ancestor).
     pub excluded_by: String,
     pub reason: String,
+    /// For a duty evidenced at firm level (`firm` in a `scope` block): the role that owns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// The gap analysis of one framework.
@@ -652,11 +655,11 @@ fn analyze_frameworks(
         }
 
         // The policy's own blind spots.
-        let excluded: BTreeMap<&str, &str> = program
+        let excluded: BTreeMap<&str, &crate::check::ScopeExclusion> = program
             .scopes
             .iter()
             .filter(|s| s.framework == fw.meta.id)
-            .map(|s| (s.clause.as_str(), s.reason.as_str()))
+            .map(|s| (s.clause.as_str(), s))
             .collect();
         let mut not_covered = Vec::new();
         let mut out_of_scope = Vec::new();
@@ -666,22 +669,17 @@ fn analyze_frameworks(
             if behind.contains_key(&clause.id) {
                 continue;
             }
-            let exclusion = excluded
-                .get_key_value(clause.id.as_str())
-                .map(|(k, r)| (k.to_string(), r.to_string()))
-                .or_else(|| {
-                    fw.ancestors(&clause.id).iter().find_map(|a| {
-                        excluded
-                            .get(a.id.as_str())
-                            .map(|r| (a.id.clone(), r.to_string()))
-                    })
-                });
+            let exclusion = fw
+                .lineage(&clause.id)
+                .into_iter()
+                .find_map(|a| excluded.get(a.id.as_str()).map(|x| (a.id.clone(), *x)));
             match exclusion {
-                Some((by, reason)) => out_of_scope.push(ExcludedClause {
+                Some((by, x)) => out_of_scope.push(ExcludedClause {
                     id: clause.id.clone(),
                     title: clause.title.clone(),
                     excluded_by: by,
-                    reason,
+                    reason: x.reason.clone(),
+                    owner: x.owner.clone(),
                 }),
                 None => not_covered.push(UncoveredClause {
                     id: clause.id.clone(),

@@ -498,3 +498,49 @@ fn sr_26_2_scope_is_decided_per_model_and_per_firm() {
         Verdict::InForce
     );
 }
+
+/// Firm-level duties are reported as evidenced at firm level with their owner, not as excluded,
+/// and a repository that does not name an owner is told so.
+#[test]
+fn firm_level_duties_name_their_owner() {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = mrm::cli::run(vec!["mrm", "frameworks", "coverage"], &mut out, &mut err);
+    assert_eq!(code, 0);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("eu-ai-act — evidenced at firm level:"), "{text}");
+    assert!(text.contains("Art 4 (owner: ai-governance): AI literacy"), "{text}");
+    let r = run("2026-11-27");
+    assert!(
+        !r.report.diagnostics.iter().any(|d| d.code == mrm::diagnostic::Code::FirmOwnerMissing),
+        "the example names every owner"
+    );
+    let g = mrm::gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
+    let eu = g.frameworks.iter().find(|f| f.id == "eu-ai-act").unwrap();
+    let art4 = eu.out_of_scope.iter().find(|c| c.id == "Art 4").unwrap();
+    assert_eq!(art4.owner.as_deref(), Some("ai-governance"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank");
+    copy_dir(&root, dir.path());
+    let config = std::fs::read_to_string(dir.path().join("mrm.toml")).unwrap();
+    let config = config.replace("ai-governance = \"ai.governance@acme.example\"\n", "");
+    std::fs::write(dir.path().join("mrm.toml"), config).unwrap();
+    let req = mrm::engine::Request {
+        repo: dir.path().to_path_buf(),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: "2026-11-27".parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    };
+    let r = mrm::engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    let missing: Vec<&mrm::diagnostic::Diagnostic> = r
+        .report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == mrm::diagnostic::Code::FirmOwnerMissing)
+        .collect();
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert!(missing[0].message.contains("`ai-governance`") && missing[0].message.contains("EU AI Act Art 4"));
+}

@@ -129,15 +129,15 @@ fn mapped_and_excluded(
     catalogs: &Catalogs,
     out: &mut Vec<Diagnostic>,
 ) {
-    // (framework, clause) → span of the exclusion
-    let mut excluded: BTreeMap<(&str, &str), Span> = BTreeMap::new();
+    // (framework, clause) → span of the exclusion, and whether it is a firm-level duty
+    let mut excluded: BTreeMap<(&str, &str), (Span, bool)> = BTreeMap::new();
     for file in files {
         for item in &file.items {
             if let Item::Scope(s) = item {
                 for x in &s.excludes {
                     excluded
                         .entry((s.framework.node.as_str(), x.clause.node.as_str()))
-                        .or_insert(x.clause.span);
+                        .or_insert((x.clause.span, x.owner.is_some()));
                 }
             }
         }
@@ -159,18 +159,25 @@ fn mapped_and_excluded(
                         .get(&(fw_id, a.id.as_str()))
                         .map(|s| (a.id.clone(), *s))
                 });
-                let Some((by, span)) = hit else { continue };
+                let Some((by, (span, firm))) = hit else {
+                    continue;
+                };
+                let declared = if firm {
+                    "evidenced at firm level"
+                } else {
+                    "declared out of scope"
+                };
                 let what = if by == clause {
-                    format!("`{clause}` of `{fw_id}` is both mapped and declared out of scope")
+                    format!("`{clause}` of `{fw_id}` is both mapped and {declared}")
                 } else {
                     format!(
-                        "`{clause}` of `{fw_id}` is mapped, but `{by}`, which contains it, is declared out of scope"
+                        "`{clause}` of `{fw_id}` is mapped, but `{by}`, which contains it, is {declared}"
                     )
                 };
                 out.push(
                     Diagnostic::new(Code::MappedAndExcluded, what)
                         .at_span(sources, m.clause.span, format!("mapped by `{}`", c.id.node))
-                        .also_span(sources, span, "declared out of scope here")
+                        .also_span(sources, span, format!("{declared} here"))
                         .help("remove the mapping, or the exclusion: a clause is either covered by a control or out of scope"),
                 );
             }

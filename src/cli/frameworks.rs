@@ -28,7 +28,16 @@ pub struct Coverage {
     pub mapped: BTreeMap<String, Vec<String>>,
     /// Clause → reason.
     pub out_of_scope: BTreeMap<String, String>,
+    /// Clause → the owner and reason of a duty evidenced at firm level.
+    pub firm_level: BTreeMap<String, FirmLevel>,
     pub neither: Vec<String>,
+}
+
+/// A duty the policy declares evidenced at firm level.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirmLevel {
+    pub owner: String,
+    pub reason: String,
 }
 
 /// Computes coverage of every framework's `coverage_target` clauses by a program.
@@ -48,17 +57,18 @@ pub fn coverage(catalogs: &Catalogs, program: &Program) -> Vec<Coverage> {
                 }
             }
         }
-        let excluded: BTreeMap<&str, &str> = program
+        let excluded: BTreeMap<&str, &crate::check::ScopeExclusion> = program
             .scopes
             .iter()
             .filter(|s| s.framework == fw.meta.id)
-            .map(|s| (s.clause.as_str(), s.reason.as_str()))
+            .map(|s| (s.clause.as_str(), s))
             .collect();
         let mut cov = Coverage {
             framework: fw.meta.id.clone(),
             targets: 0,
             mapped: BTreeMap::new(),
             out_of_scope: BTreeMap::new(),
+            firm_level: BTreeMap::new(),
             neither: Vec::new(),
         };
         for clause in fw.clauses.iter().filter(|c| c.coverage_target) {
@@ -70,16 +80,26 @@ pub fn coverage(catalogs: &Catalogs, program: &Program) -> Vec<Coverage> {
                 );
                 continue;
             }
-            // Excluded directly or through an excluded ancestor.
-            let reason = excluded.get(clause.id.as_str()).copied().or_else(|| {
-                fw.ancestors(&clause.id)
-                    .iter()
-                    .find_map(|a| excluded.get(a.id.as_str()).copied())
-            });
-            match reason {
-                Some(r) => {
-                    cov.out_of_scope.insert(clause.id.clone(), r.to_string());
-                }
+            // Excluded (or evidenced at firm level) directly or through an ancestor.
+            let declared = fw
+                .lineage(&clause.id)
+                .into_iter()
+                .find_map(|a| excluded.get(a.id.as_str()).copied());
+            match declared {
+                Some(x) => match &x.owner {
+                    Some(owner) => {
+                        cov.firm_level.insert(
+                            clause.id.clone(),
+                            FirmLevel {
+                                owner: owner.clone(),
+                                reason: x.reason.clone(),
+                            },
+                        );
+                    }
+                    None => {
+                        cov.out_of_scope.insert(clause.id.clone(), x.reason.clone());
+                    }
+                },
                 None => cov.neither.push(clause.id.clone()),
             }
         }
@@ -259,21 +279,28 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                 DiagFormat::Text => {
                     writeln!(
                         out,
-                        "{:<12} {:>8} {:>8} {:>13} {:>8}",
-                        "framework", "targets", "mapped", "out of scope", "neither"
+                        "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8}",
+                        "framework", "targets", "mapped", "firm level", "out of scope", "neither"
                     )?;
                     for c in &cov {
                         writeln!(
                             out,
-                            "{:<12} {:>8} {:>8} {:>13} {:>8}",
+                            "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8}",
                             c.framework,
                             c.targets,
                             c.mapped.len(),
+                            c.firm_level.len(),
                             c.out_of_scope.len(),
                             c.neither.len()
                         )?;
                     }
                     for c in &cov {
+                        if !c.firm_level.is_empty() {
+                            writeln!(out, "\n{} — evidenced at firm level:", c.framework)?;
+                            for (k, f) in &c.firm_level {
+                                writeln!(out, "  {k} (owner: {}): {}", f.owner, f.reason)?;
+                            }
+                        }
                         if !c.out_of_scope.is_empty() {
                             writeln!(out, "\n{} — declared out of scope:", c.framework)?;
                             for (k, r) in &c.out_of_scope {

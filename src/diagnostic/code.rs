@@ -344,6 +344,13 @@ codes! {
     ConfigInvalid = "config/invalid", Error,
         "`mrm.toml` is malformed",
         "Fix: correct the file at the location shown; `mrm init` writes a commented example.";
+    FirmOwnerMissing = "config/firm-owner-missing", Warning,
+        "a firm-level duty has no named owner",
+        "The policies declare some duties evidenced at firm level (`firm \"Art 4\" owner \
+         \"ai-governance\" because …`): the firm's records, not a model's, show they are met. Each \
+         owner role must name who keeps that evidence, so an auditor knows whom to ask.\n\n\
+         Fix: add the role under `[roles.firm_level]` in `mrm.toml`, e.g. \
+         `ai-governance = \"ai.governance@acme.example\"`.";
     PolicySourceMissing = "config/policy-source-missing", Error,
         "a configured policy source does not exist",
         "Fix: correct the path in `mrm.toml` or `--policy`.";

@@ -175,8 +175,16 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
                 writeln!(out, "    {}", chunk.join(", "))?;
             }
         }
-        if !f.out_of_scope.is_empty() {
-            writeln!(out, "  {} out of scope by policy", f.out_of_scope.len())?;
+        let firm = f.out_of_scope.iter().filter(|c| c.owner.is_some()).count();
+        if firm > 0 {
+            writeln!(out, "  {firm} evidenced at firm level")?;
+        }
+        if f.out_of_scope.len() > firm {
+            writeln!(
+                out,
+                "  {} out of scope by policy",
+                f.out_of_scope.len() - firm
+            )?;
         }
     }
     let s = &report.summary;
@@ -390,10 +398,25 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
             )?;
             writeln!(out)?;
         }
-        if !f.out_of_scope.is_empty() {
+        if f.out_of_scope.iter().any(|c| c.owner.is_some()) {
+            writeln!(out, "Evidenced at firm level:")?;
+            writeln!(out)?;
+            for c in f.out_of_scope.iter().filter(|c| c.owner.is_some()) {
+                writeln!(
+                    out,
+                    "- `{}` {} (owner: {}): {}",
+                    md(&c.id),
+                    md(&c.title),
+                    md(c.owner.as_deref().unwrap_or_default()),
+                    md(&c.reason)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        if f.out_of_scope.iter().any(|c| c.owner.is_none()) {
             writeln!(out, "Out of scope by policy:")?;
             writeln!(out)?;
-            for c in &f.out_of_scope {
+            for c in f.out_of_scope.iter().filter(|c| c.owner.is_none()) {
                 writeln!(out, "- `{}` {}: {}", md(&c.id), md(&c.title), md(&c.reason))?;
             }
             writeln!(out)?;

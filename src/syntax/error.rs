@@ -48,6 +48,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::tier_when => "`when`",
         Rule::tier_otherwise => "`otherwise`",
         Rule::kri_applies => "`applies`",
+        Rule::scope_firm => "`firm`",
         Rule::kri_value => "`value`",
         Rule::kri_yellow => "`yellow`",
         Rule::kri_red => "`red`",

@@ -599,12 +599,20 @@ impl<'s> Lowerer<'s> {
         let mut inner = pair.into_inner();
         let framework = self.ident(&inner.next()?);
         let mut excludes = Vec::new();
-        for e in inner.filter(|p| p.as_rule() == Rule::scope_exclude) {
+        for e in inner {
             let espan = self.span(&e);
+            let firm = match e.as_rule() {
+                Rule::scope_exclude => false,
+                Rule::scope_firm => true,
+                _ => continue,
+            };
             let mut ei = e.into_inner();
-            if let (Some(clause), Some(reason)) = (ei.next(), ei.next()) {
+            let clause = ei.next();
+            let owner = if firm { ei.next() } else { None };
+            if let (Some(clause), Some(reason)) = (clause, ei.next()) {
                 excludes.push(ScopeExclude {
                     clause: self.string(clause),
+                    owner: owner.map(|o| self.string(o)),
                     reason: self.string(reason),
                     span: espan,
                 });
