@@ -6,6 +6,7 @@ pub mod ast;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod diagnostic;
 pub mod engine;
 pub mod eval;

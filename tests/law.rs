@@ -508,11 +508,20 @@ fn firm_level_duties_name_their_owner() {
     let code = mrm::cli::run(vec!["mrm", "frameworks", "coverage"], &mut out, &mut err);
     assert_eq!(code, 0);
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("eu-ai-act — evidenced at firm level:"), "{text}");
-    assert!(text.contains("Art 4 (owner: ai-governance): AI literacy"), "{text}");
+    assert!(
+        text.contains("eu-ai-act — evidenced at firm level:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Art 4 (owner: ai-governance): AI literacy"),
+        "{text}"
+    );
     let r = run("2026-11-27");
     assert!(
-        !r.report.diagnostics.iter().any(|d| d.code == mrm::diagnostic::Code::FirmOwnerMissing),
+        !r.report
+            .diagnostics
+            .iter()
+            .any(|d| d.code == mrm::diagnostic::Code::FirmOwnerMissing),
         "the example names every owner"
     );
     let g = mrm::gaps::analyze(&r.report, &r.policy.catalogs, &r.policy.checked.program);
@@ -542,5 +551,45 @@ fn firm_level_duties_name_their_owner() {
         .filter(|d| d.code == mrm::diagnostic::Code::FirmOwnerMissing)
         .collect();
     assert_eq!(missing.len(), 1, "{missing:#?}");
-    assert!(missing[0].message.contains("`ai-governance`") && missing[0].message.contains("EU AI Act Art 4"));
+    assert!(
+        missing[0].message.contains("`ai-governance`")
+            && missing[0].message.contains("EU AI Act Art 4")
+    );
+}
+
+/// Coverage is counted at the finest level the catalog has: an article counts as mapped at the
+/// target level when one paragraph is, but each paragraph counts on its own.
+#[test]
+fn coverage_counts_paragraphs_and_points() {
+    let set = mrm::library::embedded();
+    let cov = mrm::coverage::coverage(&set.catalogs, &set.checked.program);
+    let eu = cov.iter().find(|c| c.framework == "eu-ai-act").unwrap();
+    assert!(eu.mapped.contains_key("Art 26"));
+    let l = &eu.leaves;
+    for p in [
+        "Art 26(1)",
+        "Art 26(2)",
+        "Art 26(6)",
+        "Art 26(7)",
+        "Art 19(1)",
+        "Art 86(1)",
+    ] {
+        assert!(l.mapped.iter().any(|x| x == p), "{p}");
+    }
+    for p in ["Art 26(3)", "Art 26(10)", "Art 9(3)"] {
+        assert!(l.neither.iter().any(|x| x == p), "{p}");
+    }
+    // Duties of the Commission and deleted provisions are not counted against the library.
+    for p in ["Art 6(5)", "Art 27(5)", "Art 10(5)"] {
+        assert!(l.not_firm_duties.iter().any(|x| x == p), "{p}");
+    }
+    assert!(l.firm_level.iter().any(|x| x == "Art 4"));
+    assert_eq!(
+        l.total,
+        l.mapped.len() + l.firm_level.len() + l.out_of_scope.len() + l.neither.len()
+    );
+    assert!(
+        l.mapped_share() < 0.5,
+        "paragraph-level coverage is what it is"
+    );
 }
