@@ -34,6 +34,7 @@ impl PartialEq for Comment {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Policy(PolicyHeader),
+    Param(Param),
     Schema(SchemaBlock),
     Tiers(TiersBlock),
     Kri(Kri),
@@ -46,6 +47,7 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Policy(x) => x.span,
+            Item::Param(x) => x.span,
             Item::Schema(x) => x.span,
             Item::Tiers(x) => x.span,
             Item::Kri(x) => x.span,
@@ -61,6 +63,17 @@ impl Item {
 pub struct PolicyHeader {
     pub name: Spanned<String>,
     pub version: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// `param high_exposure = 50_000_000 "Exposure that makes a model high tier on its own"`: a named
+/// literal the rules read, which a firm may override in `mrm.toml` under `[params]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    /// Checked to be a literal (a number may be negative).
+    pub value: Expr,
+    pub description: Option<Spanned<String>>,
     pub span: Span,
 }
 

@@ -13,6 +13,9 @@
 //! [firm]
 //! total_assets_usd = 48_000_000_000     # for size thresholds (SR 26-2: USD 30bn)
 //!
+//! [params]                              # the firm's calibration of the policies' parameters
+//! high_exposure = 75_000_000
+//!
 //! [check]
 //! fail_on = ["critical", "high"]        # severities whose open gaps fail the run
 //!
@@ -42,6 +45,9 @@ pub struct Config {
     pub roles: RolesConfig,
     #[serde(default)]
     pub firm: FirmConfig,
+    /// The firm's values for the policies' parameters (`param NAME = …`).
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

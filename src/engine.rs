@@ -229,6 +229,7 @@ pub fn run_tree(
     waivers: Vec<Waiver>,
     repo_sources: SourceMap,
 ) -> Result<Run, Failure> {
+    let mut policy = policy;
     let mut sources = policy.sources.clone();
     for (_, f) in repo_sources.files() {
         sources.add(f.clone());
@@ -236,6 +237,15 @@ pub fn run_tree(
     if policy.has_errors() {
         return Err(Failure {
             diagnostics: policy.all_diagnostics(),
+            sources,
+        });
+    }
+    // The firm's calibration of the policies' parameters.
+    let overrides =
+        crate::params::apply(&mut policy.checked.program, &config.params, &repo_sources);
+    if !overrides.is_empty() {
+        return Err(Failure {
+            diagnostics: overrides,
             sources,
         });
     }
@@ -324,6 +334,11 @@ pub fn run_tree(
         origin: policy.origin.clone(),
         digest: policy.digest.clone(),
         controls: program.controls.len(),
+        params: program
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.value.clone()))
+            .collect(),
     };
     let report = eval::evaluate(
         &inputs,

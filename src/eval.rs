@@ -364,6 +364,13 @@ impl<'a> Evaluator<'a> {
                 }
             };
         }
+        // A single name no quantifier binds is a policy parameter (the checker keeps parameter
+        // names apart from metadata roots).
+        if rest.is_empty()
+            && let Some(p) = self.inputs.program.param(&first.node)
+        {
+            return Cow::Owned(p.value.clone());
+        }
         let mut cur: &'m Value = &model.value;
         for s in segments {
             match cur.get(&s.node) {
@@ -379,6 +386,13 @@ impl<'a> Evaluator<'a> {
         match &e.node {
             ExprKind::Path(segments) => {
                 let first = segments.first()?;
+                // A parameter is not metadata: it has no path in the model.
+                if segments.len() == 1
+                    && !env.iter().any(|b| b.name == first.node)
+                    && self.inputs.program.param(&first.node).is_some()
+                {
+                    return None;
+                }
                 let rest: Vec<&str> = segments.iter().skip(1).map(|s| s.node.as_str()).collect();
                 let base = match env.iter().rev().find(|b| b.name == first.node) {
                     Some(b) => b.origin.clone()?,

@@ -99,6 +99,10 @@ fn without_spans(items: &[Item]) -> Vec<Item> {
     for item in &mut items {
         match item {
             Item::Policy(h) => h.span = Span::default(),
+            Item::Param(p) => {
+                p.span = Span::default();
+                p.name.span = Span::default();
+            }
             Item::Schema(s) => {
                 s.span = Span::default();
                 for f in &mut s.fields {
@@ -157,6 +161,9 @@ pub fn format(file: &PolicyFile, sources: &SourceMap) -> String {
 enum Role {
     /// The first line of a top-level item.
     Item,
+    /// A one-line top-level declaration (`param`): consecutive ones stay together, keeping the
+    /// blank lines the author put between them.
+    Decl,
     /// A clause, field or rule inside a block.
     Member,
     /// The `}` closing a block.
@@ -263,6 +270,18 @@ impl Layout<'_> {
                     text.push_str(&quote(&v.node));
                 }
                 self.push(Role::Item, 0, range(h.span), text);
+            }
+            Item::Param(p) => {
+                let mut text = format!(
+                    "param {} = {}",
+                    p.name.node,
+                    self.expr(&p.value, "param ".len() + p.name.node.len() + 3)
+                );
+                if let Some(d) = &p.description {
+                    text.push(' ');
+                    text.push_str(&quote(&d.node));
+                }
+                self.push(Role::Decl, 0, range(p.span), text);
             }
             Item::Schema(s) => {
                 self.open(
@@ -642,17 +661,23 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
     };
     let mut items = 0;
     let mut i = 0;
+    let mut after_decl = false;
     while let Some(line) = lines.get(i) {
         i += 1;
         let indent = match line.role {
-            Role::Item | Role::End => line.indent,
+            Role::Item | Role::Decl | Role::End => line.indent,
             Role::Member | Role::Close => line.indent.max(INDENT),
         };
-        let forced = matches!(line.role, Role::Item | Role::End) && items > 0;
+        let forced = matches!(line.role, Role::Item | Role::Decl | Role::End)
+            && items > 0
+            && !(line.role == Role::Decl && after_decl);
+        after_decl = line.role == Role::Decl;
         let mut first = true;
         for c in line.leading.iter().filter_map(|&ci| comments.get(ci)) {
             let blank = if first {
-                forced || (!matches!(line.role, Role::Item | Role::End) && c_blank(src, c))
+                forced
+                    || (!matches!(line.role, Role::Item | Role::Decl | Role::End)
+                        && c_blank(src, c))
             } else {
                 c_blank(src, c)
             };
@@ -668,9 +693,9 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
                 let (comments, at) = trailing(&line.trailing);
                 p.line(0, &line.text, &comments, at);
             }
-            Role::Item | Role::Member => {
+            Role::Item | Role::Decl | Role::Member => {
                 let blank = if first {
-                    forced || (line.role == Role::Member && line.blank_before)
+                    forced || (matches!(line.role, Role::Member | Role::Decl) && line.blank_before)
                 } else {
                     line.blank_before
                 };
@@ -693,7 +718,7 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
                 }
             }
         }
-        if line.role == Role::Item {
+        if matches!(line.role, Role::Item | Role::Decl) {
             items += 1;
         }
     }

@@ -17,6 +17,7 @@ pub mod git;
 pub mod graph;
 pub mod library;
 pub mod pack;
+pub mod params;
 pub mod repo;
 pub mod report;
 pub mod source;

@@ -593,3 +593,77 @@ fn coverage_counts_paragraphs_and_points() {
         "paragraph-level coverage is what it is"
     );
 }
+
+fn run_with_config(extra: &str, as_of: &str) -> Result<mrm::engine::Run, mrm::engine::Failure> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/acme-bank");
+    copy_dir(&root, dir.path());
+    let config = std::fs::read_to_string(dir.path().join("mrm.toml")).unwrap();
+    std::fs::write(dir.path().join("mrm.toml"), format!("{config}\n{extra}\n")).unwrap();
+    let req = mrm::engine::Request {
+        repo: dir.path().to_path_buf(),
+        policies: Vec::new(),
+        with_default: false,
+        as_of: as_of.parse().unwrap(),
+        frameworks: Vec::new(),
+        fail_on: None,
+    };
+    mrm::engine::run(&req)
+}
+
+/// A firm calibrates the library's thresholds in mrm.toml: the tier cycles and KRI bands follow,
+/// the JSON result shows the values in force, and a parameter no policy declares, or of the wrong
+/// type, is a configuration error.
+#[test]
+fn firm_calibration_overrides_the_library_parameters() {
+    use mrm::eval::Status;
+    let shipped = run("2026-11-27");
+    let sme = |r: &mrm::engine::Run| {
+        r.report
+            .model("sme-loan-pricing")
+            .unwrap()
+            .control("MR-VAL-03")
+            .unwrap()
+            .status
+    };
+    assert_eq!(
+        sme(&shipped),
+        Status::Fail,
+        "773 days against the shipped 365"
+    );
+    assert_eq!(
+        shipped.report.policy.params.get("cycle_high_days"),
+        Some(&mrm::value::Value::Number(365.0))
+    );
+    let calibrated = run_with_config(
+        "[params]\ncycle_high_days = 800\ndrift_red = 0.35",
+        "2026-11-27",
+    )
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+    assert_eq!(sme(&calibrated), Status::Pass);
+    let fraud = calibrated.report.model("card-fraud-detection").unwrap();
+    let psi = fraud.kris.iter().find(|k| k.name == "PSI").unwrap();
+    assert_eq!(
+        psi.level,
+        mrm::eval::KriLevel::Yellow,
+        "0.31 is below the firm's red of 0.35"
+    );
+    assert_eq!(
+        calibrated.report.policy.params.get("cycle_high_days"),
+        Some(&mrm::value::Value::Number(800.0))
+    );
+    let unknown = run_with_config("[params]\ncycle_high_dayz = 800", "2026-11-27").unwrap_err();
+    assert!(
+        unknown.diagnostics[0]
+            .message
+            .contains("unknown param `cycle_high_dayz`")
+    );
+    assert!(format!("{:?}", unknown.diagnostics[0]).contains("cycle_high_days"));
+    let wrong =
+        run_with_config("[params]\ncycle_high_days = \"a year\"", "2026-11-27").unwrap_err();
+    assert!(
+        wrong.diagnostics[0].message.contains("must be a number"),
+        "{:?}",
+        wrong.diagnostics
+    );
+}

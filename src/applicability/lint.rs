@@ -42,7 +42,11 @@ fn for_each_expr(files: &[PolicyFile], f: &mut dyn FnMut(&Expr)) {
                     .into_iter()
                     .flatten()
                     .for_each(&mut *f),
-                Item::Policy(_) | Item::Schema(_) | Item::Scope(_) | Item::Test(_) => {}
+                Item::Policy(_)
+                | Item::Param(_)
+                | Item::Schema(_)
+                | Item::Scope(_)
+                | Item::Test(_) => {}
             }
         }
     }

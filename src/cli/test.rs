@@ -252,6 +252,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
         origin: String::new(),
         digest: String::new(),
         controls: 0,
+        params: Default::default(),
     };
     let report = eval::evaluate(
         &inputs,

@@ -232,6 +232,12 @@ codes! {
     OutOfScopeUnknown = "check/scope-unknown-clause", Error,
         "a `scope` block excludes a clause the catalog does not contain",
         "Fix: correct the clause id.";
+    InvalidParam = "check/invalid-param", Error,
+        "a `param` declaration is not usable",
+        "A parameter names a literal value the rules read by name (`param high_exposure = \
+         50_000_000`); a firm overrides it in `mrm.toml` under `[params]`. Its value must be a \
+         literal, its name must be declared once and must not be a metadata root, `tier` or \
+         `value`.\n\nFix: write a literal, or rename the parameter.";
     MappedAndExcluded = "check/mapped-and-excluded", Error,
         "a clause is both mapped by a control and declared out of scope",
         "A clause is either covered by a control or out of scope, never both: the coverage report \

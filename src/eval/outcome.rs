@@ -321,7 +321,7 @@ pub struct WaiverOutcome {
 }
 
 /// The policy set a run used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyInfo {
     pub name: String,
     pub version: String,
@@ -329,6 +329,10 @@ pub struct PolicyInfo {
     /// SHA-256 over the policy and catalog sources.
     pub digest: String,
     pub controls: usize,
+    /// The parameters the rules read, with the values in force (the firm's, where `mrm.toml`
+    /// sets them).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -34,6 +34,8 @@ fn describe(rule: Rule) -> &'static str {
         Rule::boolean => "`true` or `false`",
         Rule::none_lit => "`none`",
         Rule::policy_decl => "`policy`",
+        Rule::param_decl => "`param`",
+        Rule::assign => "`=`",
         Rule::schema_block => "`schema`",
         Rule::tiers_block => "`tiers`",
         Rule::kri_block => "`kri`",

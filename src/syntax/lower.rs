@@ -124,6 +124,7 @@ impl<'s> Lowerer<'s> {
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
         Some(match pair.as_rule() {
             Rule::policy_decl => Item::Policy(self.policy(pair)),
+            Rule::param_decl => Item::Param(self.param(pair)?),
             Rule::schema_block => Item::Schema(self.schema(pair)),
             Rule::tiers_block => Item::Tiers(self.tiers(pair)),
             Rule::kri_block => Item::Kri(self.kri(pair)?),
@@ -131,6 +132,27 @@ impl<'s> Lowerer<'s> {
             Rule::scope_block => Item::Scope(self.scope(pair)?),
             Rule::test_block => Item::Test(self.test(pair)?),
             _ => return None,
+        })
+    }
+
+    fn param(&mut self, pair: Pair<'_, Rule>) -> Option<Param> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut value = None;
+        let mut description = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(&p)),
+                Rule::expr => value = self.expr(p),
+                Rule::string => description = Some(self.string(p)),
+                _ => {}
+            }
+        }
+        Some(Param {
+            name: name?,
+            value: value?,
+            description,
+            span,
         })
     }
 
