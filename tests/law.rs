@@ -592,6 +592,24 @@ fn coverage_counts_paragraphs_and_points() {
         l.mapped_share() < 0.5,
         "paragraph-level coverage is what it is"
     );
+    // frameworks/README.md reports these figures.
+    let readme = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("frameworks/README.md"),
+    )
+    .unwrap();
+    let row = format!(
+        "| after | {} | {} ({:.1}%) | {} | {} | {} |",
+        l.total,
+        l.mapped.len(),
+        l.mapped_share() * 100.0,
+        l.firm_level.len(),
+        l.out_of_scope.len(),
+        l.neither.len()
+    );
+    assert!(
+        readme.contains(&row),
+        "frameworks/README.md should report {row}"
+    );
 }
 
 fn run_with_config(extra: &str, as_of: &str) -> Result<mrm::engine::Run, mrm::engine::Failure> {
@@ -665,5 +683,199 @@ fn firm_calibration_overrides_the_library_parameters() {
         wrong.diagnostics[0].message.contains("must be a number"),
         "{:?}",
         wrong.diagnostics
+    );
+}
+
+/// The table of EU AI Act duties in frameworks/README.md is the catalog's and the library's own
+/// data: this test computes it (controls that map only to the Act, whom their clauses bind, the
+/// date for each route, the transitional rules and lifecycle) and finds, for each row, a pair of
+/// policy tests of the same model on both sides of a boundary date: upcoming or not applicable
+/// before, a failure (or a blocked or erroring control) from the date on. The README must hold
+/// exactly this table; when the data changes, the message gives the new one.
+#[test]
+fn readme_duty_table_is_the_catalog_and_every_row_is_tested_across_its_boundary() {
+    use std::collections::BTreeSet;
+    let set = mrm::library::embedded();
+    let program = &set.checked.program;
+    let eu = set.catalogs.get("eu-ai-act").unwrap();
+    let date = |id: &Option<String>| id.as_deref().map(|i| eu.application_date(i).unwrap().date);
+    // Each test's model (its id) and date, and what it expects of each control.
+    struct Case {
+        name: String,
+        model: String,
+        as_of: jiff::civil::Date,
+        expects: std::collections::BTreeMap<String, String>,
+    }
+    let cases: Vec<Case> = program
+        .tests
+        .iter()
+        .filter_map(|t| {
+            let model = match (&t.case.metadata, &t.case.model) {
+                (Some(m), _) => {
+                    let v: toml::Value = toml::from_str(&m.node).ok()?;
+                    v.get("model")?.get("id")?.as_str()?.to_string()
+                }
+                (None, Some(path)) => path.node.clone(),
+                (None, None) => return None,
+            };
+            Some(Case {
+                name: t.case.name.node.clone(),
+                model,
+                as_of: t.case.as_of.as_ref()?.node,
+                expects: t
+                    .case
+                    .expects
+                    .iter()
+                    .filter_map(|e| match e {
+                        mrm::ast::Expectation::Control { id, status } => {
+                            Some((id.node.clone(), status.node.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    let mut rows = vec![
+        "| duty | control | binds | Annex III route | Annex I route | Art 5 / Art 50 / any system | GPAI | transitional rule | attaches | tested on both sides by |".to_string(),
+        "|---|---|---|---|---|---|---|---|---|---|".to_string(),
+    ];
+    for c in &program.controls {
+        let maps: Vec<&str> = c
+            .ast
+            .maps
+            .iter()
+            .filter(|m| m.framework.node == "eu-ai-act")
+            .map(|m| m.clause.node.as_str())
+            .collect();
+        if maps.is_empty() || maps.len() != c.ast.maps.len() {
+            continue;
+        }
+        let clauses: Vec<&mrm::framework::Clause> = maps
+            .iter()
+            .filter(|x| {
+                !maps
+                    .iter()
+                    .any(|y| eu.ancestors(y).iter().any(|a| a.id == **x))
+            })
+            .map(|x| eu.clause(x).unwrap())
+            .collect();
+        let mut binds: Vec<String> = Vec::new();
+        // Per route: the dates, and whether every clause's date for it is derived.
+        let mut annex_iii: (BTreeSet<jiff::civil::Date>, bool) = (BTreeSet::new(), true);
+        let mut annex_i: (BTreeSet<jiff::civil::Date>, bool) = (BTreeSet::new(), true);
+        let mut other = BTreeSet::new();
+        let mut transitional = BTreeSet::new();
+        let mut lifecycle = BTreeSet::new();
+        for cl in &clauses {
+            for a in cl.binds.clone().unwrap() {
+                if !binds.contains(&a) {
+                    binds.push(a);
+                }
+            }
+            let r = cl.reaches.clone().unwrap();
+            let derived = cl.route_verified == Some(false);
+            if r.iter().any(|x| x.starts_with("annex-iii")) {
+                annex_iii.0.insert(date(&cl.from_annex_iii).unwrap());
+                annex_iii.1 &= derived;
+            }
+            if r.iter().any(|x| x == "annex-i") {
+                annex_i.0.insert(date(&cl.from_annex_i).unwrap());
+                annex_i.1 &= derived;
+            }
+            if r.iter().any(|x| !x.starts_with("annex-i")) {
+                other.insert(eu.applies_from(&cl.id).to_string());
+            }
+            for t in &cl.transitional {
+                transitional.insert(
+                    eu.transitional_rule(t)
+                        .unwrap()
+                        .legal_basis
+                        .split(',')
+                        .next()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+            lifecycle.insert(
+                cl.lifecycle
+                    .clone()
+                    .unwrap_or_else(|| "by date".to_string()),
+            );
+        }
+        binds.sort_by_key(|a| mrm::applicability::ACTORS.iter().position(|x| x == a));
+        let route = |(dates, derived): &(BTreeSet<jiff::civil::Date>, bool)| {
+            let d: Vec<String> = dates.iter().map(ToString::to_string).collect();
+            match (d.is_empty(), derived) {
+                (true, _) => "—".to_string(),
+                (false, true) => format!("{} (derived)", d.join(", ")),
+                (false, false) => d.join(", "),
+            }
+        };
+        let join = |s: &BTreeSet<String>| {
+            if s.is_empty() {
+                "—".to_string()
+            } else {
+                s.iter().cloned().collect::<Vec<_>>().join(", ")
+            }
+        };
+        // Boundary dates of the row: its route dates and its transitional dates.
+        let mut boundaries: BTreeSet<jiff::civil::Date> = BTreeSet::new();
+        boundaries.extend(annex_iii.0.iter().chain(&annex_i.0).copied());
+        for s in &other {
+            boundaries.insert(s.parse().unwrap());
+        }
+        if transitional.iter().any(|t| t.starts_with("Art 111(4)")) {
+            boundaries.insert("2026-12-02".parse().unwrap());
+        }
+        let id = c.id();
+        let before = ["upcoming", "not-applicable"];
+        let after = ["fail", "blocked", "error"];
+        let mut pair = None;
+        'found: for a in cases.iter().filter(|k| {
+            k.expects
+                .get(id)
+                .is_some_and(|s| before.contains(&s.as_str()))
+        }) {
+            for b in cases.iter().filter(|k| {
+                k.model == a.model
+                    && k.as_of > a.as_of
+                    && k.expects
+                        .get(id)
+                        .is_some_and(|s| after.contains(&s.as_str()))
+            }) {
+                if boundaries.iter().any(|d| a.as_of < *d && *d <= b.as_of) {
+                    pair = Some(format!("\"{}\" / \"{}\"", a.name, b.name));
+                    break 'found;
+                }
+            }
+        }
+        let pair = pair
+            .unwrap_or_else(|| panic!("{id}: no pair of tests on both sides of {boundaries:?}"));
+        rows.push(format!(
+            "| {} | `{id}` | {} | {} | {} | {} | — | {} | {} | {pair} |",
+            c.ast.title.node.replace('|', "\\|"),
+            binds.join(", "),
+            route(&annex_iii),
+            route(&annex_i),
+            join(&other),
+            join(&transitional),
+            join(&lifecycle),
+        ));
+    }
+    let table = rows.join("\n");
+    let readme = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("frameworks/README.md"),
+    )
+    .unwrap();
+    let (start, end) = ("<!-- eu-duties:begin -->\n", "\n<!-- eu-duties:end -->");
+    let found = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(t, _)| t)
+        .unwrap_or("");
+    assert_eq!(
+        found, table,
+        "frameworks/README.md must hold this table:\n{table}"
     );
 }
