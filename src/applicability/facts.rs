@@ -16,6 +16,7 @@ pub mod path {
     pub const ANNEX_III: &str = "eu_ai_act.annex_iii";
     pub const ANNEX_I: &str = "eu_ai_act.annex_i";
     pub const DEROGATION: &str = "eu_ai_act.derogation";
+    pub const PROFILING: &str = "eu_ai_act.profiling";
     pub const ROLES: &str = "eu_ai_act.roles";
     pub const PROVIDER_BY: &str = "eu_ai_act.provider_by";
     pub const PLACED: &str = "eu_ai_act.placed_on_market";
@@ -120,6 +121,7 @@ impl Facts {
         let annex_i = boolean(path::ANNEX_I, &mut problems);
         let public_authority = boolean(path::PUBLIC_AUTHORITY, &mut problems);
         let agentic = boolean(path::AGENTIC, &mut problems);
+        let profiling = boolean(path::PROFILING, &mut problems);
         let day = |p: &'static str, problems: &mut Vec<(&'static str, String)>| match date(get(p)) {
             Some(d) => d,
             None => {
@@ -165,6 +167,24 @@ impl Facts {
                 ),
             ));
         }
+        // Art 6(3), third subparagraph: an Annex III system that profiles natural persons is
+        // always high-risk, whatever condition the derogation relies on.
+        let derogation = match derogation {
+            Some(d) if profiling == Some(true) => {
+                problems.push((
+                    path::DEROGATION,
+                    format!(
+                        "`{}` is `{d}`, but the system profiles natural persons (`{}`): an Annex III \
+                         system that profiles is always high-risk (Art 6(3), third subparagraph), \
+                         so the derogation is not applied",
+                        path::DEROGATION,
+                        path::PROFILING
+                    ),
+                ));
+                None
+            }
+            d => d,
+        };
         let provider_by = string(path::PROVIDER_BY, &mut problems);
         if let Some(p) = &provider_by
             && !PROVIDER_BY.contains(&p.as_str())
@@ -346,5 +366,18 @@ mod tests {
         assert_eq!(f.kinds, vec!["generative"]);
         assert!(!f.placed_by("2030-01-01".parse().unwrap()));
         assert!(f.problems.is_empty());
+    }
+
+    #[test]
+    fn a_derogation_does_not_hold_for_a_system_that_profiles() {
+        let derogated = "[eu_ai_act]\nannex_iii = \"4(a)\"\nderogation = \"6(3)(d)\"\n";
+        let f = Facts::read(&value(derogated), Some(&points()));
+        assert_eq!(f.derogation.as_deref(), Some("6(3)(d)"));
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        let profiles = format!("{derogated}profiling = true\n");
+        let f = Facts::read(&value(&profiles), Some(&points()));
+        assert_eq!(f.derogation, None);
+        assert_eq!(f.problems.len(), 1, "{:?}", f.problems);
+        assert!(f.problems[0].1.contains("Art 6(3), third subparagraph"));
     }
 }
