@@ -176,9 +176,10 @@ fn main() {
     )
     .expect("contents");
     let assemble = t.elapsed();
-    let raw: usize = contents.entries.iter().map(|e| e.bytes.len()).sum();
+    let raw: u64 = contents.entries.iter().map(mrm::pack::Entry::size).sum();
     let t = Instant::now();
-    let bytes = mrm::pack::write(&contents.entries, contents.mtime(), Vec::new()).expect("write");
+    let bytes = mrm::pack::write(&contents.entries, contents.mtime(), Some(&tree), Vec::new())
+        .expect("write");
     let archive = t.elapsed();
 
     println!("models:             {n}");

@@ -2,7 +2,8 @@
 //! touches 3 of them, compared with a full `mrm check` of the same working directory, both with
 //! the embedded policy library (including the history controls) and in the same process.
 //!
-//! Run with `cargo bench --bench premerge` (N = 10,000) or `cargo bench --bench premerge -- 2000`.
+//! Run with `cargo bench --bench premerge` (N = 10,000) or `cargo bench --bench premerge -- 2000`;
+//! `MRM_BENCH_HEAVY` (or `--heavy`) sets the heaviness of the models (see `support/model.rs`).
 //! Times the default pre-merge check (only the changed models are evaluated, at both revisions)
 //! and `--strict` (every model evaluated at base, the changed ones again at head).
 //! The repository is built with git2 (one commit of every model, then one commit changing 3);
@@ -41,10 +42,10 @@ fn commit_all(repo: &Repository, time: i64, msg: &str) {
         .unwrap();
 }
 
-fn generate(root: &Path, n: usize) -> Repository {
+fn generate(root: &Path, n: usize, shape: &model::Shape) -> Repository {
     let repo = Repository::init(root).unwrap();
     for i in 0..n {
-        model::write_model(root, i, di(i)).unwrap();
+        model::write_model(root, i, di(i), shape).unwrap();
     }
     commit_all(&repo, 1_767_268_800, "models");
     repo
@@ -61,13 +62,12 @@ fn median(v: &[Duration]) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings = model::Settings::read(&[10_000], &args).unwrap_or_else(|e| panic!("{e}"));
+    let (n, shape) = (settings.models[0], settings.shape);
     let dir = tempfile::tempdir().expect("temp dir");
     let t = Instant::now();
-    let repo = generate(dir.path(), n);
+    let repo = generate(dir.path(), n, &shape);
     let base = repo
         .head()
         .unwrap()
@@ -77,7 +77,7 @@ fn main() {
         .to_string();
     // The change: three models fail fairness.
     for i in [1, n / 2, n - 1] {
-        model::write_model(dir.path(), i, 0.55).unwrap();
+        model::write_model(dir.path(), i, 0.55, &shape).unwrap();
     }
     commit_all(&repo, 1_767_268_800 + 86_400, "retrain three models");
     println!("generated and committed {n} models in {:.2?}", t.elapsed());
@@ -129,7 +129,10 @@ fn main() {
         assert_eq!(outcome.report.summary.new, new_gaps);
     }
     let (full, merge, strict) = (best(&fulls), best(&merges), best(&stricts));
-    println!("models:                 {n} (3 changed)");
+    println!(
+        "models:                 {n} (3 changed), heaviness {}",
+        shape.spec()
+    );
     println!(
         "full check (head):      {full:.2?} best, {:.2?} median of 5 ({blocking} blocking gaps)",
         median(&fulls)

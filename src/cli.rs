@@ -11,6 +11,7 @@ pub mod frameworks;
 mod gaps;
 pub mod init;
 pub mod inventory;
+mod keygen;
 mod lint;
 mod pack;
 mod test;
@@ -75,8 +76,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Evaluate a repository and write a deterministic evidence pack (.tar.gz)
     Pack(PackArgs),
-    /// Check a pack against its manifest, and optionally its results against a repository
+    /// Check a pack (or an extracted pack) against its manifest and signature, and optionally its
+    /// results against a repository
     Verify(VerifyArgs),
+    /// Write a new Ed25519 key pair for signing packs (FILE and FILE.pub)
+    Keygen(keygen::KeygenArgs),
     /// Rewrite policy files in the canonical layout (`--check`: show the diff, write nothing)
     Fmt(FmtArgs),
 }
@@ -403,6 +407,7 @@ where
         Command::Explain(a) => explain::run(&a, out, err),
         Command::Pack(a) => pack::run(&a, &args, out, err),
         Command::Verify(a) => verify::run(&a, out, err),
+        Command::Keygen(a) => keygen::run(&a, out, err),
         Command::Fmt(a) => fmt::run(&a, out, err),
     };
     match result {

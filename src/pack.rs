@@ -20,9 +20,12 @@
 //! repository/…                  mrm.toml, waivers.toml, the models' metadata files
 //! evidence/<repository path>    every evidence file referenced
 //! ```
-//! [`archive`] writes those
-//! entries as a gzipped tar with fixed headers (same entries, same bytes) and saves it atomically;
-//! [`verify`] re-hashes a pack against its manifest and re-evaluates it against a repository.
+//! Evidence entries are not read here: each records where the file is, its size and the SHA-256
+//! it was evaluated with (from the results), and [`archive`] streams it from the tree when it
+//! writes the entries as a gzipped tar with fixed headers (same entries, same bytes), refusing a
+//! file that no longer has that hash, and saves the archive atomically. Memory therefore does not
+//! grow with the evidence. [`verify`] re-hashes a pack (or an extracted one) against its manifest
+//! and re-evaluates it against a repository.
 //!
 //! This module never evaluates anything itself and never touches the filesystem for evidence:
 //! evidence is read through the [`Tree`], which refuses any path that leaves the repository.
@@ -43,11 +46,11 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::engine::Run;
 use crate::eval::RunReport;
-use crate::repo::{self, Digested, EvidenceState, Tree};
+use crate::repo::{self, EvidenceState, Tree};
 use crate::report::{self, Context, Format};
 use crate::source::Location;
 
-pub use archive::{SaveError, save, save_with, write};
+pub use archive::{SaveError, WriteError, check_target, save, save_with, write};
 pub use git::{GitState, git_state};
 
 /// Version of the pack layout and manifest format.
@@ -69,14 +72,49 @@ pub const SUMS: &str = "SHA256SUMS";
 pub struct Entry {
     /// `/`-separated, relative, never containing `..`.
     pub path: String,
-    pub bytes: Vec<u8>,
+    pub body: Body,
+}
+
+/// What a pack file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// Bytes the pack made: the manifest, reports, tables, sources.
+    Bytes(Vec<u8>),
+    /// An evidence file, streamed from the repository when the archive is written.
+    Evidence(EvidenceCopy),
+}
+
+/// An evidence file to copy: where it is in the repository, and the size and SHA-256 it was
+/// evaluated with, which the copy must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceCopy {
+    pub source: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 impl Entry {
-    fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+    /// A file the pack made.
+    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
         Entry {
             path: path.into(),
-            bytes: bytes.into(),
+            body: Body::Bytes(bytes.into()),
+        }
+    }
+
+    /// The bytes, for a file the pack made.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match &self.body {
+            Body::Bytes(b) => Some(b),
+            Body::Evidence(_) => None,
+        }
+    }
+
+    /// The size in bytes.
+    pub fn size(&self) -> u64 {
+        match &self.body {
+            Body::Bytes(b) => b.len() as u64,
+            Body::Evidence(e) => e.size,
         }
     }
 }
@@ -236,7 +274,7 @@ fn rendered(
 ) -> Result<Entry, Error> {
     let mut bytes = Vec::new();
     match render(&mut bytes) {
-        Ok(()) => Ok(Entry { path, bytes }),
+        Ok(()) => Ok(Entry::new(path, bytes)),
         Err(source) => Err(Error::Render { what: path, source }),
     }
 }
@@ -269,11 +307,11 @@ fn gap_entries(run: &Run, report: &RunReport, cx: &Context<'_>) -> Result<Vec<En
     Ok(per_framework.into_iter().flatten().collect())
 }
 
-/// The pack's files by path, each hashed once: files added with [`Files::add`] are hashed
-/// together, in parallel, by [`Files::hash`].
+/// The pack's files by path with their SHA-256: files added with [`Files::add`] are hashed
+/// together, in parallel, by [`Files::hash`]; evidence comes with the hash it was evaluated with.
 #[derive(Default)]
 struct Files {
-    hashed: BTreeMap<String, Digested>,
+    hashed: BTreeMap<String, (Body, String)>,
     pending: Vec<(String, Vec<u8>)>,
 }
 
@@ -282,18 +320,19 @@ impl Files {
         self.pending.push((path, bytes));
     }
 
-    fn add_hashed(&mut self, path: String, hashed: Digested) {
-        self.hashed.insert(path, hashed);
+    fn add_evidence(&mut self, path: String, copy: EvidenceCopy) {
+        let hash = copy.sha256.clone();
+        self.hashed.insert(path, (Body::Evidence(copy), hash));
     }
 
     /// Hashes the pending files and returns every file by path.
-    fn hash(&mut self) -> &BTreeMap<String, Digested> {
+    fn hash(&mut self) -> &BTreeMap<String, (Body, String)> {
         let pending = std::mem::take(&mut self.pending);
-        let hashed: Vec<(String, Digested)> = pending
+        let hashed: Vec<(String, (Body, String))> = pending
             .into_par_iter()
             .map(|(path, bytes)| {
                 let hash = sha256(&bytes);
-                (path, (bytes, hash))
+                (path, (Body::Bytes(bytes), hash))
             })
             .collect();
         self.hashed.extend(hashed);
@@ -316,7 +355,7 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
         .iter()
         .filter_map(|f| report_file(*f).map(|path| (*f, path)))
         .collect();
-    // Evidence is read (through the tree) and hashed meanwhile.
+    // Evidence is located (through the tree) meanwhile; it is read when the archive is written.
     let ((reports, gaps), (evidence, refused)) = rayon::join(
         || {
             rayon::join(
@@ -333,10 +372,12 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
                 || gap_entries(run, &report, &cx),
             )
         },
-        || copy_evidence(&report, opts.tree),
+        || locate_evidence(&report, opts.tree),
     );
     for e in reports?.into_iter().chain(gaps?) {
-        files.add(e.path, e.bytes);
+        if let Body::Bytes(bytes) = e.body {
+            files.add(e.path, bytes);
+        }
     }
 
     // Policy and catalog sources, exactly as loaded.
@@ -378,9 +419,9 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
     }
 
     let mut evidence_hashes = BTreeMap::new();
-    for (path, (bytes, hash)) in evidence {
-        evidence_hashes.insert(path.clone(), hash.clone());
-        files.add_hashed(format!("evidence/{path}"), (bytes, hash));
+    for (path, copy) in evidence {
+        evidence_hashes.insert(path.clone(), copy.sha256.clone());
+        files.add_evidence(format!("evidence/{path}"), copy);
     }
 
     let frameworks: Vec<&str> = report.frameworks.iter().map(|f| f.id.as_str()).collect();
@@ -434,10 +475,13 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
         },
         files: files
             .iter()
-            .map(|(path, (bytes, hash))| FileRecord {
+            .map(|(path, (body, hash))| FileRecord {
                 path: path.clone(),
                 sha256: hash.clone(),
-                size: bytes.len() as u64,
+                size: match body {
+                    Body::Bytes(b) => b.len() as u64,
+                    Body::Evidence(e) => e.size,
+                },
             })
             .collect(),
     };
@@ -449,7 +493,11 @@ pub fn contents<'r>(run: &'r Run, opts: &PackOptions<'_>) -> Result<Contents<'r>
 
     let mut entries = Vec::with_capacity(files.len() + 1);
     entries.push(Entry::new(MANIFEST, manifest_bytes));
-    entries.extend(files.into_iter().map(|(p, (b, _))| Entry::new(p, b)));
+    entries.extend(
+        files
+            .into_iter()
+            .map(|(path, (body, _))| Entry { path, body }),
+    );
     Ok(Contents {
         entries,
         manifest,
@@ -567,33 +615,41 @@ pub fn select<'r>(report: &'r RunReport, models: &[String]) -> Result<Cow<'r, Ru
     Ok(Cow::Owned(out))
 }
 
-/// Reads and hashes every present evidence file the report's controls reference, once each and
-/// in parallel, through the tree. A path that is not contained, or that resolves outside the
-/// repository by now (a file swapped for a symbolic link after evaluation), is refused with a
-/// diagnostic and not copied.
-fn copy_evidence(
+/// Locates every present evidence file the report's controls reference, once each and in
+/// parallel, through the tree, and records the size and the SHA-256 it was evaluated with; the
+/// bytes are read only when the archive is written, and must then hash to the same value.
+///
+/// A path that is not contained, or that resolves outside the repository by now (a file swapped
+/// for a symbolic link after evaluation), is refused with a diagnostic and not copied; so is a
+/// file that was not hashed when it was evaluated, or that was evaluated with two contents.
+fn locate_evidence(
     report: &RunReport,
     tree: &dyn Tree,
-) -> (BTreeMap<String, Digested>, Vec<Diagnostic>) {
-    let paths: BTreeSet<&str> = report
+) -> (BTreeMap<String, EvidenceCopy>, Vec<Diagnostic>) {
+    let mut evaluated: BTreeMap<&str, BTreeSet<Option<&str>>> = BTreeMap::new();
+    for e in report
         .models
         .iter()
         .flat_map(|m| m.controls.iter())
         .flat_map(|c| c.evidence.iter())
         .filter(|e| e.present)
-        .map(|e| e.path.as_str())
-        .collect();
-    let paths: Vec<&str> = paths.into_iter().collect();
-    let read: Vec<(&str, Result<Digested, Diagnostic>)> = paths
+    {
+        evaluated
+            .entry(e.path.as_str())
+            .or_default()
+            .insert(e.sha256.as_deref());
+    }
+    let evaluated: Vec<(&str, BTreeSet<Option<&str>>)> = evaluated.into_iter().collect();
+    let located: Vec<(&str, Result<EvidenceCopy, Diagnostic>)> = evaluated
         .par_iter()
-        .map(|path| (*path, read_evidence(tree, path)))
+        .map(|(path, hashes)| (*path, locate_one(tree, path, hashes)))
         .collect();
     let mut copied = BTreeMap::new();
     let mut refused = Vec::new();
-    for (path, result) in read {
+    for (path, result) in located {
         match result {
-            Ok(hashed) => {
-                copied.insert(path.to_string(), hashed);
+            Ok(copy) => {
+                copied.insert(path.to_string(), copy);
             }
             Err(d) => refused.push(d),
         }
@@ -601,7 +657,11 @@ fn copy_evidence(
     (copied, refused)
 }
 
-fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Digested, Diagnostic> {
+fn locate_one(
+    tree: &dyn Tree,
+    path: &str,
+    hashes: &BTreeSet<Option<&str>>,
+) -> Result<EvidenceCopy, Diagnostic> {
     let escape = || {
         Diagnostic::new(
             Code::PathEscape,
@@ -609,31 +669,46 @@ fn read_evidence(tree: &dyn Tree, path: &str) -> Result<Digested, Diagnostic> {
         )
         .at(Location::file(path), "refused")
     };
+    let unreadable = |why: String| {
+        Diagnostic::new(Code::Unreadable, format!("evidence `{path}` {why}"))
+            .at(Location::file(path), "")
+    };
     if !repo::is_contained(path) {
         return Err(escape());
     }
-    let read = match tree.take_evidence(path) {
-        (EvidenceState::Present, Some(read)) => read,
-        (EvidenceState::Escapes, _) => return Err(escape()),
-        (EvidenceState::Missing | EvidenceState::Present, _) => {
-            return Err(Diagnostic::new(
-                Code::Unreadable,
-                format!("evidence `{path}` disappeared after evaluation and was not copied"),
-            )
-            .at(Location::file(path), ""));
+    let sha256 = match hashes.iter().collect::<Vec<_>>().as_slice() {
+        [Some(hash)] => (*hash).to_string(),
+        [None] => {
+            return Err(unreadable(
+                "could not be read when it was evaluated and was not copied".to_string(),
+            ));
+        }
+        _ => {
+            return Err(unreadable(
+                "was evaluated with different contents for different models and was not copied"
+                    .to_string(),
+            ));
         }
     };
-    read.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::PermissionDenied {
-            escape()
-        } else {
-            Diagnostic::new(
-                Code::Unreadable,
-                format!("cannot read evidence `{path}`: {e}"),
-            )
-            .at(Location::file(path), "")
+    match tree.open_evidence(path) {
+        (EvidenceState::Present, Some(Ok(file))) => Ok(EvidenceCopy {
+            source: path.to_string(),
+            size: file.size,
+            sha256,
+        }),
+        (EvidenceState::Escapes, _) => Err(escape()),
+        (EvidenceState::Present, Some(Err(e)))
+            if e.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            Err(escape())
         }
-    })
+        (EvidenceState::Present, Some(Err(e))) => Err(unreadable(format!(
+            "cannot be read and was not copied: {e}"
+        ))),
+        (EvidenceState::Missing | EvidenceState::Present, _) => Err(unreadable(
+            "disappeared after evaluation and was not copied".to_string(),
+        )),
+    }
 }
 
 /// The command line to record in a manifest: the arguments as given, with the program reduced to

@@ -13,7 +13,7 @@ mod adapters;
 mod load;
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read as _};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -64,24 +64,18 @@ pub trait Tree: Sync {
         let bytes = (state == EvidenceState::Present).then(|| self.read(path));
         (state, bytes)
     }
-    /// An evidence path's state and, when it is present, the SHA-256 of its bytes (lowercase hex).
-    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+    /// An evidence path's state and, when it is present, the file opened for reading with its
+    /// size, so that it can be hashed or copied without being held in memory. A tree may resolve
+    /// the path once for both.
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
         let (state, bytes) = self.evidence_bytes(path);
-        (state, bytes.map(|b| b.map(|b| sha256_hex(&b))))
+        (state, bytes.map(|b| b.map(EvidenceFile::from_bytes)))
     }
-    /// [`Tree::evidence_bytes`] with their SHA-256, for the last time: a tree that kept them when
-    /// they were first read hands them over instead of reading them again.
-    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
-        let (state, bytes) = self.evidence_bytes(path);
-        (
-            state,
-            bytes.map(|b| {
-                b.map(|b| {
-                    let hash = sha256_hex(&b);
-                    (b, hash)
-                })
-            }),
-        )
+    /// An evidence path's state and, when it is present, the SHA-256 of its bytes (lowercase hex),
+    /// read in pieces.
+    fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
+        let (state, file) = self.open_evidence(path);
+        (state, file.map(|f| f.and_then(|f| sha256_reader(f.reader))))
     }
     /// A name for reports: the directory, or `rev:dir`.
     fn describe(&self) -> String;
@@ -91,8 +85,60 @@ pub trait Tree: Sync {
     }
 }
 
-/// A file's bytes and their SHA-256 (lowercase hex).
-pub type Digested = (Vec<u8>, String);
+/// An evidence file opened for reading.
+pub struct EvidenceFile {
+    pub reader: Box<dyn io::Read + Send>,
+    /// The size when it was opened.
+    pub size: u64,
+}
+
+impl EvidenceFile {
+    /// A file already in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        EvidenceFile {
+            size: bytes.len() as u64,
+            reader: Box::new(io::Cursor::new(bytes)),
+        }
+    }
+}
+
+/// The SHA-256 of everything `reader` yields, in lowercase hex, read 64 KiB at a time.
+pub fn sha256_reader(mut reader: impl io::Read) -> io::Result<String> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(base16ct::lower::encode_string(&hasher.finalize()))
+}
+
+/// Opens a file only if it is a regular file, without blocking on a FIFO or a device and without
+/// following a symbolic link in its last component. Returns the file and its size.
+pub fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` is not a regular file", path.display()),
+        ));
+    }
+    Ok((file, meta.len()))
+}
 
 /// The SHA-256 of `bytes`, in lowercase hex (as `sha256sum` writes it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -212,6 +258,17 @@ impl Tree for WorkTree {
     }
 
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
+        let (state, file) = self.open_evidence(path);
+        let bytes = file.map(|f| {
+            f.and_then(|mut f| {
+                let mut bytes = Vec::with_capacity(usize::try_from(f.size).unwrap_or(0));
+                f.reader.read_to_end(&mut bytes).map(|_| bytes)
+            })
+        });
+        (state, bytes)
+    }
+
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
         if !is_contained(path) {
             return (EvidenceState::Escapes, None);
         }
@@ -226,7 +283,11 @@ impl Tree for WorkTree {
         if !std::fs::metadata(&canonical).is_ok_and(|m| m.is_file()) {
             return (EvidenceState::Missing, None);
         }
-        (EvidenceState::Present, Some(std::fs::read(canonical)))
+        let opened = open_regular(&canonical).map(|(file, size)| EvidenceFile {
+            reader: Box::new(file),
+            size,
+        });
+        (EvidenceState::Present, Some(opened))
     }
 
     fn describe(&self) -> String {
@@ -234,22 +295,21 @@ impl Tree for WorkTree {
     }
 }
 
-/// What [`KeepEvidence`] remembers of one evidence path.
-type Kept = (EvidenceState, Option<Digested>);
+/// What [`DigestOnce`] remembers of one evidence path: its state and, when present, its SHA-256.
+type Kept = (EvidenceState, Option<String>);
 
-/// A tree that keeps the evidence files it reads, so that what is evaluated is exactly what is
-/// packed: each evidence path is resolved, read and hashed once, and [`Tree::take_evidence`]
-/// hands the same bytes and hash over (and forgets them) instead of reading the file again. A
-/// file changed or swapped for a link after evaluation therefore cannot reach a pack. Read errors
-/// are not kept.
-pub struct KeepEvidence<T> {
+/// A tree that hashes each evidence file once per run: every model and control that cites a file
+/// sees the same state and SHA-256, even if the file changes while the run goes on. A pack copies
+/// evidence against those hashes, so what it holds is what was evaluated. Read errors are not
+/// kept. Only digests are kept, never contents, so memory does not grow with the evidence.
+pub struct DigestOnce<T> {
     inner: T,
     kept: std::sync::Mutex<std::collections::HashMap<String, Kept>>,
 }
 
-impl<T: Tree> KeepEvidence<T> {
+impl<T: Tree> DigestOnce<T> {
     pub fn new(inner: T) -> Self {
-        KeepEvidence {
+        DigestOnce {
             inner,
             kept: std::sync::Mutex::default(),
         }
@@ -262,7 +322,7 @@ impl<T: Tree> KeepEvidence<T> {
     }
 }
 
-impl<T: Tree> Tree for KeepEvidence<T> {
+impl<T: Tree> Tree for DigestOnce<T> {
     fn metadata_files(&self) -> io::Result<Vec<String>> {
         self.inner.metadata_files()
     }
@@ -276,20 +336,19 @@ impl<T: Tree> Tree for KeepEvidence<T> {
         self.inner.evidence(path)
     }
     fn evidence_bytes(&self, path: &str) -> (EvidenceState, Option<io::Result<Vec<u8>>>) {
-        if let Some((state, kept)) = self.kept().get(path) {
-            return (*state, kept.as_ref().map(|(b, _)| Ok(b.clone())));
-        }
         self.inner.evidence_bytes(path)
+    }
+    fn open_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<EvidenceFile>>) {
+        self.inner.open_evidence(path)
     }
     fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
         if let Some((state, kept)) = self.kept().get(path) {
-            return (*state, kept.as_ref().map(|(_, h)| Ok(h.clone())));
+            return (*state, kept.clone().map(Ok));
         }
-        match self.inner.evidence_bytes(path) {
-            (state, Some(Ok(bytes))) => {
-                let hash = sha256_hex(&bytes);
+        match self.inner.evidence_digest(path) {
+            (state, Some(Ok(hash))) => {
                 self.kept()
-                    .insert(path.to_string(), (state, Some((bytes, hash.clone()))));
+                    .insert(path.to_string(), (state, Some(hash.clone())));
                 (state, Some(Ok(hash)))
             }
             (state, None) => {
@@ -297,12 +356,6 @@ impl<T: Tree> Tree for KeepEvidence<T> {
                 (state, None)
             }
             (state, Some(Err(e))) => (state, Some(Err(e))),
-        }
-    }
-    fn take_evidence(&self, path: &str) -> (EvidenceState, Option<io::Result<Digested>>) {
-        match self.kept().remove(path) {
-            Some((state, kept)) => (state, kept.map(Ok)),
-            None => self.inner.take_evidence(path),
         }
     }
     fn describe(&self) -> String {

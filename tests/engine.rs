@@ -104,6 +104,19 @@ fn blocked_names_the_root_cause() {
 }
 
 #[test]
+fn an_error_prerequisite_blocks_its_dependents() {
+    let r = run("2026-11-27");
+    let m = model(&r, "wrongtype");
+    let root = m.controls.iter().find(|c| c.id == "DR-FAIR").unwrap();
+    assert_eq!(root.status, Status::Error);
+    assert!(root.error.is_some());
+    let c = m.controls.iter().find(|c| c.id == "MR-VAL").unwrap();
+    assert_eq!(c.status, Status::Blocked);
+    assert_eq!(c.blocked_by, vec!["DR-FAIR".to_string()]);
+    assert!(c.blocking);
+}
+
+#[test]
 fn a_failure_explains_the_values_and_where_they_are() {
     let r = run("2026-11-27");
     let c = model(&r, "biased")
@@ -131,8 +144,15 @@ fn a_failure_explains_the_values_and_where_they_are() {
 
 #[test]
 fn upcoming_obligations_bind_once_in_force() {
-    let r = run("2028-01-01");
-    assert_eq!(status(&r, "annex", "AI-ART10"), Status::Fail);
+    // `Art 10(2)(f)` applies from 2027-12-02: upcoming the day before, binding on the day.
+    assert_eq!(
+        status(&run("2027-12-01"), "annex", "AI-ART10"),
+        Status::Upcoming
+    );
+    assert_eq!(
+        status(&run("2027-12-02"), "annex", "AI-ART10"),
+        Status::Fail
+    );
 }
 
 #[test]
@@ -221,6 +241,26 @@ fn kris_are_graded() {
     let k = &model(&r, "low").kris[0];
     assert_eq!(k.level, KriLevel::Red);
     assert_eq!(model(&r, "good").kris[0].level, KriLevel::Unknown);
+    // Each level at, just below and above its threshold (`yellow when value >= 0.1`,
+    // `red when value >= 0.25`), in the boundary fixture.
+    let boundaries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boundaries");
+    let mut req = request("2026-11-27");
+    req.repo = boundaries.join("repo");
+    req.policies = vec![boundaries.join("policy.mrm")];
+    let r = engine::run(&req).unwrap();
+    let level = |id: &str| {
+        let k = model(&r, id).kris.iter().find(|k| k.name == "PSI").unwrap();
+        (k.value.as_f64(), k.level)
+    };
+    assert_eq!(level("kri-green"), (Some(0.0999), KriLevel::Green));
+    assert_eq!(
+        level("kri-yellow-at-threshold"),
+        (Some(0.1), KriLevel::Yellow)
+    );
+    assert_eq!(level("kri-yellow"), (Some(0.2499), KriLevel::Yellow));
+    assert_eq!(level("kri-red-at-threshold"), (Some(0.25), KriLevel::Red));
+    assert_eq!(level("kri-red"), (Some(0.4), KriLevel::Red));
+    assert_eq!(level("today"), (None, KriLevel::Unknown));
 }
 
 #[test]
@@ -361,6 +401,19 @@ fn exit_codes_are_a_contract() {
         run_cli(&["check", repo, "--as-of", "2026-11-27", "--fail-on", "bogus"]).0,
         2
     );
+    // Exactly one blocking gap fails the run: the boundary fixture's only model has one from its
+    // 366th day since validation.
+    let boundaries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boundaries");
+    let one = boundaries.join("one-blocking");
+    let policy = boundaries.join("policy.mrm");
+    let (one, policy) = (one.to_str().unwrap(), policy.to_str().unwrap());
+    for (as_of, code) in [("2026-11-27", 0), ("2026-11-28", 1)] {
+        assert_eq!(
+            run_cli(&["check", one, "--policy", policy, "--as-of", as_of]).0,
+            code,
+            "as of {as_of}"
+        );
+    }
     assert_eq!(run_cli(&["check", "/nonexistent/repo"]).0, 2);
     assert_eq!(run_cli(&["check", repo, "--as-of", "2026-02-30"]).0, 2);
     assert_eq!(run_cli(&["frobnicate"]).0, 2);

@@ -135,7 +135,15 @@ fn confusion_metrics_match_the_reference() {
 fn psi_matches_the_reference() {
     let g = golden();
     assert_eq!(g["psi_epsilon"].as_f64(), Some(builtins::PSI_EPSILON));
-    for case in g["psi"].as_array().unwrap() {
+    let cases = g["psi"].as_array().unwrap();
+    // The floor is exercised on both sides: an empty expected bin and an empty actual bin.
+    let has_empty = |side: &str| {
+        cases
+            .iter()
+            .any(|c| c[side].as_array().unwrap().iter().any(|x| x == 0))
+    };
+    assert!(has_empty("expected") && has_empty("actual"));
+    for case in cases {
         let args = [
             value::from_json(&case["expected"]),
             value::from_json(&case["actual"]),

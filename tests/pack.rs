@@ -111,8 +111,15 @@ fn verify(file: &Path) -> (u8, String, String) {
     mrm(&["verify", file.to_str().unwrap()])
 }
 
+/// One file read back from an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Member {
+    path: String,
+    bytes: Vec<u8>,
+}
+
 /// The entries of a `.tar.gz`, in archive order.
-fn entries(file: &Path) -> Vec<Entry> {
+fn entries(file: &Path) -> Vec<Member> {
     let gz = flate2::read::MultiGzDecoder::new(fs::File::open(file).unwrap());
     let mut ar = tar::Archive::new(gz);
     ar.entries()
@@ -122,13 +129,17 @@ fn entries(file: &Path) -> Vec<Entry> {
             let path = e.path().unwrap().to_string_lossy().into_owned();
             let mut bytes = Vec::new();
             e.read_to_end(&mut bytes).unwrap();
-            Entry { path, bytes }
+            Member { path, bytes }
         })
         .collect()
 }
 
-fn rewrite(file: &Path, entries: &[Entry]) {
-    let bytes = pack::write(entries, 0, Vec::new()).unwrap();
+fn rewrite(file: &Path, members: &[Member]) {
+    let entries: Vec<Entry> = members
+        .iter()
+        .map(|m| Entry::new(m.path.clone(), m.bytes.clone()))
+        .collect();
+    let bytes = pack::write(&entries, 0, None, Vec::new()).unwrap();
     fs::write(file, bytes).unwrap();
 }
 
@@ -137,7 +148,7 @@ fn manifest(file: &Path) -> Manifest {
     serde_json::from_slice(&e[0].bytes).unwrap()
 }
 
-fn entry<'a>(entries: &'a [Entry], path: &str) -> Option<&'a Entry> {
+fn entry<'a>(entries: &'a [Member], path: &str) -> Option<&'a Member> {
     entries.iter().find(|e| e.path == path)
 }
 
@@ -297,7 +308,7 @@ fn the_tables_trace_controls_to_clauses_and_evidence_hashes() {
 }
 
 /// Rebuilds the pack with `change` applied to its entries, then verifies it.
-fn tampered(change: impl FnOnce(&mut Vec<Entry>)) -> (u8, String, String) {
+fn tampered(change: impl FnOnce(&mut Vec<Member>)) -> (u8, String, String) {
     let dir = repo();
     let file = dir.path().join("p.tar.gz");
     pack_ok(&root(&dir), &file);
@@ -351,7 +362,7 @@ fn deleting_an_entry_fails_naming_the_file() {
 #[test]
 fn adding_an_entry_fails_naming_the_file() {
     let (code, out, _) = tampered(|l| {
-        l.push(Entry {
+        l.push(Member {
             path: "evidence/models/a/extra.txt".into(),
             bytes: b"planted".to_vec(),
         });
@@ -386,7 +397,7 @@ fn a_file_that_is_not_a_pack_exits_2() {
     let bare = dir.path().join("bare.tar.gz");
     rewrite(
         &bare,
-        &[Entry {
+        &[Member {
             path: "results.json".into(),
             bytes: b"{}".to_vec(),
         }],
@@ -505,45 +516,85 @@ fn evidence_swapped_for_an_outside_link_after_evaluation_is_refused() {
         !contents
             .entries
             .iter()
-            .any(|e| contains(&e.bytes, b"SWAPPED-SECRET"))
+            .any(|e| e.path == "evidence/models/a/model-card.md")
     );
+    let out = dir.path().join("p.tar.gz");
+    pack::save(&out, false, &contents, Some(&tree)).unwrap();
+    assert!(!contains(&all_bytes(&out), b"SWAPPED-SECRET"));
 }
 
-/// Evidence kept from evaluation is what is packed: a file swapped for an outside link after
-/// evaluation is neither followed nor re-read, and the packed bytes hash to what was evaluated.
+/// Evidence is copied against the hash it was evaluated with: a file changed after evaluation
+/// (same size, other bytes; or another size) or swapped for an outside link after the pack was
+/// assembled fails the write, and neither the pack nor a temporary file is left.
 #[cfg(unix)]
 #[test]
-fn kept_evidence_is_packed_as_it_was_evaluated() {
-    let dir = repo();
-    let req = request(&dir);
-    let tree = mrm::repo::KeepEvidence::new(WorkTree::new(root(&dir)).unwrap());
-    let run = engine::run_in(&req, &tree).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
-    swap_card_for_outside_link(&dir);
+fn evidence_changed_after_evaluation_fails_the_pack_and_leaves_nothing() {
+    type Change = fn(&tempfile::TempDir);
+    let changes: [(&str, Change); 3] = [
+        ("its SHA-256 is now", |d| {
+            write(&root(d).join("models/a/model-card.md"), "# ALPHA\n")
+        }),
+        ("it is now 12 bytes, it was 8 bytes", |d| {
+            write(&root(d).join("models/a/model-card.md"), "# Alpha v2\n\n")
+        }),
+        (
+            "it now resolves outside the repository",
+            swap_card_for_outside_link,
+        ),
+    ];
+    for (why, change) in changes {
+        let dir = repo();
+        let req = request(&dir);
+        let tree = mrm::repo::DigestOnce::new(WorkTree::new(root(&dir)).unwrap());
+        let run = engine::run_in(&req, &tree).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
+        let contents = pack_through(&run, &tree);
+        assert!(contents.refused.is_empty(), "{:#?}", contents.refused);
+        change(&dir);
 
-    let contents = pack_through(&run, &tree);
-    assert!(contents.refused.is_empty(), "{:#?}", contents.refused);
-    assert!(
-        !contents
-            .entries
-            .iter()
-            .any(|e| contains(&e.bytes, b"SWAPPED-SECRET"))
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("p.tar.gz");
+        let err = pack::save(&target, false, &contents, Some(&tree))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("evidence `models/a/model-card.md` changed after it was evaluated: ")
+                && err.contains(why),
+            "{err}"
+        );
+        assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0, "{why}");
+    }
+}
+
+/// The pack's evidence is the bytes that were evaluated: each copy hashes to the SHA-256 in the
+/// results and the manifest.
+#[test]
+fn packed_evidence_hashes_to_what_was_evaluated() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let list = entries(&file);
+    let r = results(&file);
+    let mut evaluated = std::collections::BTreeMap::new();
+    for m in r["models"].as_array().unwrap() {
+        for c in m["controls"].as_array().unwrap() {
+            for e in c["evidence"].as_array().into_iter().flatten() {
+                if let Some(h) = e["sha256"].as_str() {
+                    evaluated.insert(e["path"].as_str().unwrap().to_string(), h.to_string());
+                }
+            }
+        }
+    }
+    assert_eq!(evaluated.len(), 2, "{evaluated:?}");
+    for (path, hash) in &evaluated {
+        let packed = entry(&list, &format!("evidence/{path}")).expect("packed");
+        assert_eq!(&pack::sha256(&packed.bytes), hash, "{path}");
+    }
+    assert_eq!(
+        entry(&list, "evidence/models/a/model-card.md")
+            .unwrap()
+            .bytes,
+        b"# Alpha\n"
     );
-    let packed = contents
-        .entries
-        .iter()
-        .find(|e| e.path == "evidence/models/a/model-card.md")
-        .expect("the card is packed");
-    assert_eq!(packed.bytes, b"# Alpha\n");
-    let evaluated = run
-        .report
-        .models
-        .iter()
-        .flat_map(|m| m.controls.iter())
-        .flat_map(|c| c.evidence.iter())
-        .find(|e| e.path == "models/a/model-card.md")
-        .and_then(|e| e.sha256.clone())
-        .expect("the card was hashed");
-    assert_eq!(pack::sha256(&packed.bytes), evaluated);
 }
 
 /// A writer that fails after `left` bytes, like a full disk or a killed process.
@@ -567,20 +618,21 @@ impl<W: Write> Write for FailAfter<W> {
     }
 }
 
-fn contents_of(dir: &tempfile::TempDir) -> pack::Contents<'static> {
+fn contents_of(dir: &tempfile::TempDir) -> (pack::Contents<'static>, WorkTree) {
     let req = request(dir);
     let run = engine::run(&req).unwrap_or_else(|f| panic!("{:#?}", f.diagnostics));
     let tree = WorkTree::new(root(dir)).unwrap();
-    pack_through(&run, &tree).into_owned()
+    let contents = pack_through(&run, &tree).into_owned();
+    (contents, tree)
 }
 
 #[test]
 fn a_pack_interrupted_midway_leaves_no_file_at_the_target() {
     let dir = repo();
-    let contents = contents_of(&dir);
+    let (contents, tree) = contents_of(&dir);
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("p.tar.gz");
-    let err = pack::save_with(&target, false, &contents, |f| FailAfter {
+    let err = pack::save_with(&target, false, &contents, Some(&tree), |f| FailAfter {
         inner: f,
         left: 4096,
     })
@@ -592,7 +644,7 @@ fn a_pack_interrupted_midway_leaves_no_file_at_the_target() {
 
     // An existing pack survives a failed overwrite untouched.
     fs::write(&target, b"previous pack").unwrap();
-    pack::save_with(&target, true, &contents, |f| FailAfter {
+    pack::save_with(&target, true, &contents, Some(&tree), |f| FailAfter {
         inner: f,
         left: 100,
     })
@@ -600,8 +652,8 @@ fn a_pack_interrupted_midway_leaves_no_file_at_the_target() {
     assert_eq!(fs::read(&target).unwrap(), b"previous pack");
     assert_eq!(fs::read_dir(out.path()).unwrap().count(), 1);
 
-    // The same writer, not failing, gives the same bytes as the CLI.
-    pack::save(&target, true, &contents).unwrap();
+    // The same writer, not failing, gives a pack that verifies.
+    pack::save(&target, true, &contents, Some(&tree)).unwrap();
     let (code, out_text, _) = verify(&target);
     assert_eq!(code, 0, "{out_text}");
 }
@@ -757,9 +809,13 @@ fn a_pack_opens_with_tar_and_checks_with_sha256sum() {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !have("tar") || !have("sha256sum") {
-        eprintln!("skipped: tar or sha256sum is not installed");
-        return;
+    // Never skipped: `.ci/run` installs the tools where they are missing.
+    for tool in ["tar", "sha256sum"] {
+        assert!(
+            have(tool),
+            "`{tool}` is not installed: this test needs it (`.ci/run` installs it, or \
+             `apt-get install tar coreutils`)"
+        );
     }
     let dir = repo();
     // Evidence larger than one compressed piece, so the pack holds several gzip members.
@@ -846,10 +902,7 @@ fn a_signed_pack_verifies_with_its_public_key_and_fails_when_the_manifest_change
     let key_arg = secret.to_str().unwrap().to_string();
     let (code, out, err) = pack_cli(&root(&dir), &file, &["--sign-key", &key_arg]);
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains(&format!("signed with public key {PUBLIC}")),
-        "{out}"
-    );
+    assert!(out.contains(&format!("(public key {PUBLIC})")), "{out}");
     let list = entries(&file);
     assert_eq!(list[1].path, "manifest.sig");
     assert!(
@@ -921,6 +974,595 @@ fn a_required_signature_must_be_there_and_by_the_given_key() {
         &["--sign-key", bad.to_str().unwrap()],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("32 bytes"), "{err}");
+    assert!(err.contains("not an Ed25519 private key"), "{err}");
+    assert!(err.contains("PKCS#8"), "{err}");
     assert!(!dir.path().join("t.tar.gz").exists());
+}
+
+/// `verify` names the signature state on every run: "unsigned" for an unsigned pack (which
+/// still verifies unless a signature is required), and the signer's fingerprint for a signed one.
+#[test]
+fn verify_says_unsigned_or_names_the_signer_and_can_require_a_signature() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let (code, out, _) = verify(&file);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l == "signature: unsigned"), "{out}");
+    let (code, out, _) = mrm(&["verify", file.to_str().unwrap(), "--require-signature"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signature: unsigned, but a signature is required"),
+        "{out}"
+    );
+
+    let secret = dir.path().join("key");
+    fs::write(&secret, format!("{SEED}\n")).unwrap();
+    let signed = dir.path().join("s.tar.gz");
+    let (code, _, err) = pack_cli(
+        &root(&dir),
+        &signed,
+        &["--sign-key", secret.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let fingerprint = format!(
+        "sha256:{}",
+        pack::sha256(
+            &[
+                &[
+                    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00
+                ][..],
+                &hex(PUBLIC)
+            ]
+            .concat()
+        )
+    );
+    for extra in [&[][..], &["--require-signature"][..]] {
+        let mut args = vec!["verify", signed.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (code, out, _) = mrm(&args);
+        assert_eq!(code, 0, "{out}");
+        assert!(
+            out.contains(&format!(
+                "signature: valid, by key {fingerprint} (public key {PUBLIC})"
+            )),
+            "{out}"
+        );
+    }
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Runs a tool that the test needs; it must be installed (CI installs it).
+fn tool(program: &str, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("`{program}` is needed by this test: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `mrm keygen` writes a PKCS#8 private key (mode 0600) and its public key, which OpenSSL reads
+/// and agrees with; it never overwrites an existing file.
+#[test]
+fn keygen_writes_a_key_pair_that_openssl_reads_and_never_overwrites() {
+    let dir = repo();
+    let key = dir.path().join("signing.pem");
+    let (code, out, err) = mrm(&["keygen", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let public = dir.path().join("signing.pem.pub");
+    let private_text = fs::read_to_string(&key).unwrap();
+    let public_text = fs::read_to_string(&public).unwrap();
+    assert!(private_text.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    assert!(public_text.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // OpenSSL derives the same public key from the private key, and the same fingerprint.
+    let derived = tool(
+        "openssl",
+        &["pkey", "-in", "signing.pem", "-pubout"],
+        dir.path(),
+    );
+    assert_eq!(derived, public_text);
+    let der = Command::new("openssl")
+        .args([
+            "pkey",
+            "-pubin",
+            "-in",
+            "signing.pem.pub",
+            "-outform",
+            "DER",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap()
+        .stdout;
+    let fingerprint = format!("sha256:{}", pack::sha256(&der));
+    assert!(out.contains(&format!("fingerprint {fingerprint}")), "{out}");
+
+    // The pair signs and verifies a pack.
+    let file = dir.path().join("p.tar.gz");
+    let (code, out, err) = pack_cli(&root(&dir), &file, &["--sign-key", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("signed with key {fingerprint}")),
+        "{out}"
+    );
+    let (code, out, _) = verify_with_key(&file, &public);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("signature: valid, by the given key {fingerprint}")),
+        "{out}"
+    );
+    // The private key given where the public key is expected is refused with the fix.
+    let (code, _, err) = verify_with_key(&file, &key);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("this is a private key; pass its public key"),
+        "{err}"
+    );
+
+    // Never overwritten: neither an existing private key nor an existing public key.
+    let (code, _, err) = mrm(&["keygen", key.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("already exists; keys are never overwritten"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&key).unwrap(), private_text);
+    let other = dir.path().join("other.pem");
+    fs::write(dir.path().join("other.pem.pub"), "keep me").unwrap();
+    let (code, _, err) = mrm(&["keygen", other.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!other.exists());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("other.pem.pub")).unwrap(),
+        "keep me"
+    );
+}
+
+/// A key made by `openssl genpkey -algorithm ed25519` signs a pack, and the public key that
+/// `openssl pkey -pubout` writes verifies it.
+#[test]
+fn openssl_keys_sign_and_verify_packs() {
+    let dir = repo();
+    tool(
+        "openssl",
+        &["genpkey", "-algorithm", "ed25519", "-out", "ossl.pem"],
+        dir.path(),
+    );
+    tool(
+        "openssl",
+        &["pkey", "-in", "ossl.pem", "-pubout", "-out", "ossl.pub"],
+        dir.path(),
+    );
+    let file = dir.path().join("p.tar.gz");
+    let key = dir.path().join("ossl.pem");
+    let (code, _, err) = pack_cli(&root(&dir), &file, &["--sign-key", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = verify_with_key(&file, &dir.path().join("ossl.pub"));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("signature: valid, by the given key sha256:"),
+        "{out}"
+    );
+
+    // Another OpenSSL key is not the signer.
+    tool(
+        "openssl",
+        &["genpkey", "-algorithm", "ed25519", "-out", "other.pem"],
+        dir.path(),
+    );
+    tool(
+        "openssl",
+        &["pkey", "-in", "other.pem", "-pubout", "-out", "other.pub"],
+        dir.path(),
+    );
+    let (code, out, _) = verify_with_key(&file, &dir.path().join("other.pub"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(", not by the given key sha256:"), "{out}");
+}
+
+/// `--out` is only ever a new path or a regular file: a directory, a symbolic link (even to a
+/// regular file) or a FIFO is refused before anything is evaluated, with or without `--force`,
+/// and left as it was.
+#[cfg(unix)]
+#[test]
+fn pack_refuses_an_out_path_that_is_not_a_regular_file_even_with_force() {
+    let dir = repo();
+    let folder = dir.path().join("folder.tar.gz");
+    fs::create_dir(&folder).unwrap();
+    let real = dir.path().join("real.tar.gz");
+    fs::write(&real, b"an older pack").unwrap();
+    let link = dir.path().join("link.tar.gz");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let fifo = dir.path().join("fifo.tar.gz");
+    tool("mkfifo", &[fifo.to_str().unwrap()], dir.path());
+    for (target, kind) in [
+        (&folder, "a directory"),
+        (&link, "a symbolic link"),
+        (&fifo, "a FIFO"),
+    ] {
+        for extra in [&[][..], &["--force"][..]] {
+            let (code, _, err) = pack_cli(&root(&dir), target, extra);
+            assert_eq!(code, 2, "{kind} {extra:?}: {err}");
+            assert!(
+                err.contains(&format!("is {kind}, not a regular file")),
+                "{kind}: {err}"
+            );
+        }
+    }
+    assert!(folder.is_dir());
+    assert_eq!(fs::read_link(&link).unwrap(), real);
+    assert_eq!(fs::read(&real).unwrap(), b"an older pack");
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // The library refuses too, even if the CLI's early check was skipped.
+    let err = pack::check_target(&link, true).unwrap_err().to_string();
+    assert!(err.contains("is a symbolic link"), "{err}");
+}
+
+/// A pack stopped by SIGINT or SIGTERM while it is being written leaves neither the pack nor its
+/// temporary file behind. Large evidence keeps the write going long enough to interrupt.
+#[cfg(unix)]
+#[test]
+fn a_pack_stopped_by_a_signal_leaves_no_temporary_file() {
+    let dir = repo();
+    // 16 MiB of text-like evidence: the write lasts long enough to be caught.
+    let mut big = Vec::with_capacity(16 << 20);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while big.len() < 16 << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        big.extend_from_slice(format!("{x:x} ").as_bytes());
+    }
+    fs::write(root(&dir).join("models/a/reports/validation.pdf"), &big).unwrap();
+    for signal in ["INT", "TERM"] {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("p.tar.gz");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mrm"))
+            .args(["pack", root(&dir).to_str().unwrap(), "--policy"])
+            .arg(policy())
+            .args(["--as-of", AS_OF, "--out"])
+            .arg(&target)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let seen = loop {
+            let tmp = fs::read_dir(out.path())
+                .unwrap()
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"));
+            if tmp || started.elapsed() > std::time::Duration::from_secs(120) {
+                break tmp;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(seen, "SIG{signal}: the temporary file was never seen");
+        tool(
+            "kill",
+            &[&format!("-{signal}"), &child.id().to_string()],
+            out.path(),
+        );
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "SIG{signal}: the pack finished first");
+        let left: Vec<_> = fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "SIG{signal}: left {left:?}");
+    }
+}
+
+/// Extracts a pack with `tar` into `dir/name` and returns that folder.
+fn extract(file: &Path, dir: &Path, name: &str) -> PathBuf {
+    let x = dir.join(name);
+    fs::create_dir(&x).unwrap();
+    tool(
+        "tar",
+        &["-xzf", file.to_str().unwrap(), "-C", x.to_str().unwrap()],
+        dir,
+    );
+    x
+}
+
+/// `verify DIR` checks the folder a pack was extracted into like the archive: intact as
+/// extracted; then every altered, missing, extra or non-regular file is named, and a FIFO is not
+/// opened (the check does not hang).
+#[cfg(unix)]
+#[test]
+fn verify_checks_an_extracted_pack() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let x = extract(&file, dir.path(), "x");
+    let (code, out, _) = mrm(&["verify", x.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: "), "{out}");
+    assert!(!out.contains("re-packed"), "{out}");
+    // Re-evaluation works from the folder too.
+    let (code, out, err) = mrm(&[
+        "verify",
+        x.to_str().unwrap(),
+        "--repo",
+        root(&dir).to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("results match"), "{out}");
+
+    fs::write(x.join("report.txt"), "edited").unwrap();
+    fs::remove_file(x.join("inventory.csv")).unwrap();
+    fs::write(x.join("evidence/planted.txt"), "planted").unwrap();
+    let card = x.join("evidence/models/a/model-card.md");
+    fs::remove_file(&card).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", &card).unwrap();
+    tool(
+        "mkfifo",
+        &[x.join("gaps/pipe").to_str().unwrap()],
+        dir.path(),
+    );
+    let (code, out, _) = mrm(&["verify", x.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    for line in [
+        "altered    report.txt (size 6 bytes, manifest says ",
+        "missing    inventory.csv",
+        "extra      evidence/planted.txt (not in the manifest)",
+        "not a file evidence/models/a/model-card.md (symbolic link)",
+        "not a file gaps/pipe (not a regular file)",
+        "not intact: ",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "{line}:\n{out}");
+    }
+    // The link is reported once, not also as missing.
+    assert!(
+        !out.contains("missing    evidence/models/a/model-card.md"),
+        "{out}"
+    );
+
+    let (code, _, err) = mrm(&["verify", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no `manifest.json` at its top"), "{err}");
+}
+
+/// A pack extracted and archived again by `tar` (directory entries, `./` names, or one top
+/// folder) verifies, with a note on the layout; a change made in between is still named.
+#[test]
+fn a_pack_re_tarred_by_tar_verifies_and_names_what_changed() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let x = extract(&file, dir.path(), "x");
+    let dotted = dir.path().join("dotted.tar.gz");
+    tool(
+        "tar",
+        &[
+            "-czf",
+            dotted.to_str().unwrap(),
+            "-C",
+            x.to_str().unwrap(),
+            ".",
+        ],
+        dir.path(),
+    );
+    let (code, out, _) = verify(&dotted);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: "), "{out}");
+    assert!(!out.contains("not a file"), "{out}");
+    assert!(
+        out.contains("note: re-packed: ")
+            && out.contains("directory entries ignored, `./` prefixes ignored"),
+        "{out}"
+    );
+    let folder = dir.path().join("folder.tar.gz");
+    tool("tar", &["-czf", folder.to_str().unwrap(), "x"], dir.path());
+    let (code, out, _) = verify(&folder);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("the pack is under the folder `x/`"), "{out}");
+
+    fs::write(x.join("traceability.csv"), "forged").unwrap();
+    tool(
+        "tar",
+        &[
+            "-czf",
+            dotted.to_str().unwrap(),
+            "-C",
+            x.to_str().unwrap(),
+            ".",
+        ],
+        dir.path(),
+    );
+    let (code, out, _) = verify(&dotted);
+    assert_eq!(code, 1, "{out}");
+    let problems: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            !l.starts_with("note:") && !l.starts_with("not intact") && !l.starts_with("signature")
+        })
+        .collect();
+    assert_eq!(problems.len(), 1, "{out}");
+    assert!(
+        problems[0].starts_with("altered    traceability.csv "),
+        "{out}"
+    );
+}
+
+/// Writes raw tar members (already built headers and data) as a gzipped archive.
+fn raw_tar(file: &Path, build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) {
+    let mut b = tar::Builder::new(Vec::new());
+    build(&mut b);
+    let bytes = b.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    fs::write(file, gz.finish().unwrap()).unwrap();
+}
+
+fn header(kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h
+}
+
+/// Hostile archives: members that are links or whose names leave the pack are reported and never
+/// followed; a manifest that lies about a size or lists a path outside the pack is named.
+#[test]
+fn hostile_members_and_a_lying_manifest_are_named() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let list = entries(&file);
+    let mut manifest: serde_json::Value = serde_json::from_slice(&list[0].bytes).unwrap();
+    let files = manifest["files"].as_array_mut().unwrap();
+    let card = files
+        .iter_mut()
+        .find(|f| f["path"] == "evidence/models/a/model-card.md")
+        .unwrap();
+    card["size"] = serde_json::json!(4_294_967_296u64);
+    files.push(serde_json::json!({"path": "../outside", "sha256": "00", "size": 1}));
+    let manifest = serde_json::to_vec_pretty(&manifest).unwrap();
+
+    let hostile = dir.path().join("hostile.tar.gz");
+    raw_tar(&hostile, |b| {
+        b.append_data(
+            &mut header(tar::EntryType::Regular, manifest.len() as u64),
+            "manifest.json",
+            manifest.as_slice(),
+        )
+        .unwrap();
+        for m in &list[1..] {
+            if m.path == "report.txt" {
+                // A link where a listed file belongs.
+                let mut h = header(tar::EntryType::Symlink, 0);
+                h.set_link_name("/etc/passwd").unwrap();
+                b.append_data(&mut h, "report.txt", io::empty()).unwrap();
+            } else {
+                b.append_data(
+                    &mut header(tar::EntryType::Regular, m.bytes.len() as u64),
+                    &m.path,
+                    m.bytes.as_slice(),
+                )
+                .unwrap();
+            }
+        }
+        // Names that leave the pack, written into the header by hand (the builder refuses them).
+        for name in ["../evil.txt", "/etc/cron.d/evil"] {
+            let mut h = header(tar::EntryType::Regular, 4);
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, &b"evil"[..]).unwrap();
+        }
+        let mut h = header(tar::EntryType::Link, 0);
+        h.set_link_name("results.json").unwrap();
+        b.append_data(&mut h, "evidence/hard-link", io::empty())
+            .unwrap();
+    });
+    let (code, out, _) = verify(&hostile);
+    assert_eq!(code, 1, "{out}");
+    for line in [
+        "altered    evidence/models/a/model-card.md (size 8 bytes, manifest says 4294967296)",
+        "not a file report.txt (symbolic link)",
+        "not a file evidence/hard-link (hard link)",
+        "unsafe     ../evil.txt ",
+        "unsafe     /etc/cron.d/evil ",
+        "unsafe     ../outside ",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(line)), "{line}:\n{out}");
+    }
+}
+
+/// A long-name header that claims a gigabyte is refused at once, without reading or allocating
+/// it; so is a manifest larger than the limit.
+#[test]
+fn a_header_that_claims_gigabytes_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bomb.tar.gz");
+    raw_tar(&file, |b| {
+        let mut h = header(tar::EntryType::GNULongName, 1 << 30);
+        h.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        h.set_cksum();
+        // The header alone, and some of its claimed data.
+        b.get_mut().extend_from_slice(h.as_bytes());
+        b.get_mut().extend_from_slice(&[b'a'; 4096]);
+    });
+    let (code, _, err) = verify(&file);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("an archive header extension (long name or PAX) of 1073741824 bytes"),
+        "{err}"
+    );
+
+    let big = dir.path().join("big.tar.gz");
+    raw_tar(&big, |b| {
+        let h = header(tar::EntryType::Regular, pack::verify::MAX_MANIFEST + 1);
+        let mut h = h;
+        h.set_path("manifest.json").unwrap();
+        h.set_cksum();
+        b.get_mut().extend_from_slice(h.as_bytes());
+    });
+    let (code, _, err) = verify(&big);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`manifest.json` is 67108865 bytes, more than the"),
+        "{err}"
+    );
+}
+
+/// Thousands of planted entries give a bounded report: the first differences one per line, then a
+/// count.
+#[test]
+fn a_flood_of_extra_entries_is_counted_not_listed() {
+    let dir = repo();
+    let file = dir.path().join("p.tar.gz");
+    pack_ok(&root(&dir), &file);
+    let mut list = entries(&file);
+    let n = pack::verify::MAX_PROBLEMS + 500;
+    for i in 0..n {
+        list.push(Member {
+            path: format!("evidence/flood/{i:05}"),
+            bytes: Vec::new(),
+        });
+    }
+    rewrite(&file, &list);
+    let (code, out, _) = verify(&file);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("extra ")).count(),
+        pack::verify::MAX_PROBLEMS
+    );
+    assert!(
+        out.contains("... and 500 more differences not listed"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("differs from its manifest in {n} places")),
+        "{out}"
+    );
 }

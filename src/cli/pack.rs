@@ -8,8 +8,8 @@ use clap::Args;
 use super::{EXIT_ERROR, EXIT_OK, RepoArgs};
 use crate::diagnostic::render;
 use crate::engine;
-use crate::pack::{self, PackOptions, SaveError};
-use crate::repo::KeepEvidence;
+use crate::pack::{self, PackOptions};
+use crate::repo::DigestOnce;
 
 #[derive(Debug, Args)]
 pub struct PackArgs {
@@ -21,10 +21,11 @@ pub struct PackArgs {
     /// Only these models (repeatable; default: every model)
     #[arg(long = "model", value_name = "ID")]
     pub models: Vec<String>,
-    /// Overwrite the output file if it exists
+    /// Overwrite the output file if it exists (only a regular file is ever replaced)
     #[arg(long)]
     pub force: bool,
-    /// Sign the manifest with this Ed25519 secret key (32 bytes, raw or hex) into manifest.sig
+    /// Sign the manifest into manifest.sig with this Ed25519 private key (PKCS#8 PEM, as
+    /// `mrm keygen` or `openssl genpkey -algorithm ed25519` write it)
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
 }
@@ -37,8 +38,8 @@ pub fn run(
 ) -> io::Result<u8> {
     let color = args.common.color.enabled();
     // Fail before evaluating anything when the answer is already no.
-    if !args.force && args.out.exists() {
-        writeln!(err, "error: {}", SaveError::Exists(args.out.clone()))?;
+    if let Err(e) = pack::check_target(&args.out, args.force) {
+        writeln!(err, "error: {e}")?;
         return Ok(EXIT_ERROR);
     }
     let key = match &args.sign_key {
@@ -59,9 +60,9 @@ pub fn run(
         None => None,
     };
     let req = args.common.request();
-    // The evidence read during evaluation is kept and packed as it was evaluated.
+    // Each evidence file is hashed once, and packed only if it still has that hash.
     let run_and_tree = engine::open(&req).and_then(|tree| {
-        let tree = KeepEvidence::new(tree);
+        let tree = DigestOnce::new(tree);
         engine::run_in(&req, &tree).map(|run| (run, tree))
     });
     let (run, tree) = match run_and_tree {
@@ -98,7 +99,8 @@ pub fn run(
             render::text_all(&contents.refused, &run.sources, color)
         )?;
     }
-    if let Err(e) = pack::save(&args.out, args.force, &contents) {
+    remove_unfinished_on_signal();
+    if let Err(e) = pack::save(&args.out, args.force, &contents, Some(&tree)) {
         writeln!(err, "error: {e}")?;
         return Ok(EXIT_ERROR);
     }
@@ -126,11 +128,38 @@ pub fn run(
     if let Some(key) = &key {
         writeln!(
             out,
-            "signed with public key {}",
+            "signed with key {} (public key {})",
+            pack::sign::fingerprint(&key.verifying_key()),
             pack::sign::public_hex(&key.verifying_key())
         )?;
     }
     Ok(EXIT_OK)
+}
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the temporary file of a pack being written before the
+/// process ends as the signal would end it. Installed once per process, when a pack is about to
+/// be written; a failure to install leaves the default behaviour.
+fn remove_unfinished_on_signal() {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            else {
+                return;
+            };
+            let _ = std::thread::Builder::new()
+                .name("mrm-signals".into())
+                .spawn(move || {
+                    if let Some(signal) = signals.forever().next() {
+                        pack::archive::remove_unfinished();
+                        signal_hook::low_level::emulate_default_handler(signal).ok();
+                        std::process::exit(128 + signal);
+                    }
+                });
+        });
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -1,5 +1,6 @@
-//! `mrm verify FILE.tar.gz [--repo DIR]`: check a pack against its manifest and, with `--repo`,
-//! its results against a fresh evaluation.
+//! `mrm verify PACK [--repo DIR] [--key PUBFILE | --require-signature]`: check a pack (a
+//! `.tar.gz`, or the directory it was extracted into) against its manifest and its signature and,
+//! with `--repo`, its results against a fresh evaluation.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -13,14 +14,18 @@ use crate::pack::verify::{self, ReevalError};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The pack to check
+    /// The pack to check: a `.tar.gz`, or the directory it was extracted into
     pub pack: PathBuf,
     /// Also re-evaluate this repository with the pack's policies and date, and compare results
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// Require an Ed25519 signature by this public key (32 bytes, raw or hex)
+    /// Require a valid Ed25519 signature by this public key (PEM, as `mrm keygen` or
+    /// `openssl pkey -pubout` write it)
     #[arg(long, value_name = "PUBFILE")]
     pub key: Option<PathBuf>,
+    /// Require a valid signature, by any key (the signer's fingerprint is printed)
+    #[arg(long)]
+    pub require_signature: bool,
     /// When to use colour
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
@@ -45,7 +50,10 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         },
         None => None,
     };
-    let v = match verify::check_file(&args.pack) {
+    let options = verify::Options {
+        keep_sources: args.repo.is_some(),
+    };
+    let v = match verify::check(&args.pack, options) {
         Ok(v) => v,
         Err(e) => {
             writeln!(err, "error: `{name}` is not a readable pack: {e}")?;
@@ -55,6 +63,21 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
     let mut ok = v.is_intact();
     for p in &v.problems {
         writeln!(out, "{p}")?;
+    }
+    if v.unlisted > 0 {
+        writeln!(
+            out,
+            "... and {} more difference{} not listed",
+            v.unlisted,
+            if v.unlisted == 1 { "" } else { "s" }
+        )?;
+    }
+    if !v.layout.is_empty() {
+        writeln!(
+            out,
+            "note: re-packed: {}; only file contents are compared",
+            v.layout.join(", ")
+        )?;
     }
     if ok {
         writeln!(
@@ -66,31 +89,16 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         writeln!(
             out,
             "not intact: {name} differs from its manifest in {} place{}",
-            v.problems.len(),
-            if v.problems.len() == 1 { "" } else { "s" }
+            v.problems.len() + v.unlisted,
+            if v.problems.len() + v.unlisted == 1 {
+                ""
+            } else {
+                "s"
+            }
         )?;
     }
-    match v.signature(key.as_ref()) {
-        SignatureCheck::Unsigned if key.is_some() => {
-            ok = false;
-            writeln!(out, "unsigned: {name} has no manifest.sig")?;
-        }
-        SignatureCheck::Unsigned => {}
-        SignatureCheck::Valid { public_key } if key.is_some() => {
-            writeln!(out, "signature: valid, by the given key {public_key}")?;
-        }
-        SignatureCheck::Valid { public_key } => writeln!(
-            out,
-            "signature: valid, by {public_key} (pass --key to require that signer)"
-        )?,
-        SignatureCheck::OtherKey { public_key } => {
-            ok = false;
-            writeln!(out, "signature: by {public_key}, not by the given key")?;
-        }
-        SignatureCheck::Invalid { reason } => {
-            ok = false;
-            writeln!(out, "signature: invalid: {reason}")?;
-        }
+    if !signature_holds(&v.signature(key.as_ref()), key.as_ref(), args, out)? {
+        ok = false;
     }
     if let Some(repo) = &args.repo {
         match verify::reevaluate(&v, repo) {
@@ -127,4 +135,53 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         }
     }
     Ok(if ok { EXIT_OK } else { EXIT_GAPS })
+}
+
+/// Reports the signature check; whether it holds. An unsigned pack holds unless a signature is
+/// required (`--require-signature` or `--key`); an invalid signature never holds.
+fn signature_holds(
+    check: &SignatureCheck,
+    expected: Option<&ed25519_dalek::VerifyingKey>,
+    args: &VerifyArgs,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
+    let required = args.require_signature || expected.is_some();
+    let named = |key: &ed25519_dalek::VerifyingKey| {
+        format!(
+            "key {} (public key {})",
+            sign::fingerprint(key),
+            sign::public_hex(key)
+        )
+    };
+    match check {
+        SignatureCheck::Unsigned if required => {
+            writeln!(out, "signature: unsigned, but a signature is required")?;
+            Ok(false)
+        }
+        SignatureCheck::Unsigned => {
+            writeln!(out, "signature: unsigned")?;
+            Ok(true)
+        }
+        SignatureCheck::Valid { key } if expected.is_some() => {
+            writeln!(out, "signature: valid, by the given {}", named(key))?;
+            Ok(true)
+        }
+        SignatureCheck::Valid { key } => {
+            writeln!(out, "signature: valid, by {}", named(key))?;
+            Ok(true)
+        }
+        SignatureCheck::OtherKey { key } => {
+            let given = expected.map(sign::fingerprint).unwrap_or_default();
+            writeln!(
+                out,
+                "signature: by {}, not by the given key {given}",
+                named(key)
+            )?;
+            Ok(false)
+        }
+        SignatureCheck::Invalid { reason } => {
+            writeln!(out, "signature: invalid: {reason}")?;
+            Ok(false)
+        }
+    }
 }

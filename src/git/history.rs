@@ -386,11 +386,11 @@ impl<T: Tree> Tree for WithHistory<T> {
     fn evidence_digest(&self, path: &str) -> (EvidenceState, Option<io::Result<String>>) {
         self.tree.evidence_digest(path)
     }
-    fn take_evidence(
+    fn open_evidence(
         &self,
         path: &str,
-    ) -> (EvidenceState, Option<io::Result<crate::repo::Digested>>) {
-        self.tree.take_evidence(path)
+    ) -> (EvidenceState, Option<io::Result<crate::repo::EvidenceFile>>) {
+        self.tree.open_evidence(path)
     }
     fn describe(&self) -> String {
         self.tree.describe()
