@@ -930,6 +930,14 @@ impl<'a> Evaluator<'a> {
                 return out;
             }
             Verdict::Undecided => {
+                // A control the policy does not apply to this model needs no decision of the law.
+                if let Some(applies) = &c.ast.applies
+                    && let Ok(false) = self.holds(applies, model, &mut env)
+                {
+                    out.status = Status::NotApplicable;
+                    out.reason = Some(format!("`{}` is false", self.text(applies)));
+                    return out;
+                }
                 out.status = Status::Error;
                 out.error = law.reason.clone();
                 out.location = Some(Box::new(model.locate_nearest("eu_ai_act")));
