@@ -34,6 +34,7 @@ impl PartialEq for Comment {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Policy(PolicyHeader),
+    Param(Param),
     Schema(SchemaBlock),
     Tiers(TiersBlock),
     Kri(Kri),
@@ -46,6 +47,7 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Policy(x) => x.span,
+            Item::Param(x) => x.span,
             Item::Schema(x) => x.span,
             Item::Tiers(x) => x.span,
             Item::Kri(x) => x.span,
@@ -61,6 +63,17 @@ impl Item {
 pub struct PolicyHeader {
     pub name: Spanned<String>,
     pub version: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// `param high_exposure = 50_000_000 "Exposure that makes a model high tier on its own"`: a named
+/// literal the rules read, which a firm may override in `mrm.toml` under `[params]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    /// Checked to be a literal (a number may be negative).
+    pub value: Expr,
+    pub description: Option<Spanned<String>>,
     pub span: Span,
 }
 
@@ -138,6 +151,8 @@ pub struct TierRule {
 pub struct Kri {
     pub name: Ident,
     pub title: Spanned<String>,
+    /// `applies when …`: outside it the KRI is not computed for the model.
+    pub applies: Option<Expr>,
     pub value: Option<Expr>,
     pub yellow: Option<Expr>,
     pub red: Option<Expr>,
@@ -213,9 +228,14 @@ pub struct ScopeBlock {
     pub span: Span,
 }
 
+/// `exclude "4.1" because "…"`, or `firm "Art 4" owner "ai-governance" because "…"`: a duty
+/// of the firm as a whole, evidenced at firm level by the named owner rather than per model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeExclude {
     pub clause: Spanned<String>,
+    /// For a firm-level duty: the role that owns its evidence (named in `mrm.toml`
+    /// `[roles.firm_level]`).
+    pub owner: Option<Spanned<String>>,
     pub reason: Spanned<String>,
     pub span: Span,
 }

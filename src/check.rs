@@ -83,12 +83,27 @@ impl ControlDef {
     }
 }
 
-/// A clause a policy declares out of scope.
+/// A clause a policy declares out of scope, or evidenced at firm level by a named owner.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScopeExclusion {
     pub framework: String,
     pub clause: String,
     pub reason: String,
+    /// For a firm-level duty: the role that owns its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// A policy parameter: its name, value (the declared one, or the firm's override) and type.
+#[derive(Debug, Clone)]
+pub struct ParamDef {
+    pub name: String,
+    pub value: crate::value::Value,
+    pub ty: Ty,
+    pub description: Option<String>,
+    /// The value as declared in the policy, before any override.
+    pub declared: crate::value::Value,
+    pub span: Span,
 }
 
 /// A test block and the file it came from.
@@ -117,9 +132,15 @@ pub struct Program {
     pub graph: ControlGraph,
     pub scopes: Vec<ScopeExclusion>,
     pub tests: Vec<TestDef>,
+    /// Parameters the rules read by name, in declaration order.
+    pub params: Vec<ParamDef>,
 }
 
 impl Program {
+    pub fn param(&self, name: &str) -> Option<&ParamDef> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
     pub fn control(&self, id: &str) -> Option<&ControlDef> {
         self.control_index
             .get(id)
@@ -162,6 +183,8 @@ pub fn check(files: &[PolicyFile], sources: &SourceMap, catalogs: &Catalogs) -> 
     cx.check_tests();
     let graph = graph::build(&cx.program, sources, &mut cx.diagnostics);
     cx.program.graph = graph;
+    cx.diagnostics
+        .extend(crate::applicability::lint::lint(files, sources, catalogs));
     let mut diagnostics = cx.diagnostics;
     crate::diagnostic::sort(&mut diagnostics);
     Checked {
@@ -182,19 +205,110 @@ impl Checker<'_> {
         self.diagnostics.push(d);
     }
 
+    /// The names an expression may read besides metadata: the parameters, and `tier` outside the
+    /// tier rules.
+    fn env(&self, with_tier: bool) -> Vec<(String, Ty)> {
+        let mut env: Vec<(String, Ty)> = self
+            .program
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.ty.clone()))
+            .collect();
+        if with_tier {
+            env.extend(tier_env());
+        }
+        env
+    }
+
+    /// Declares a parameter: its value must be a literal, its name unique and unlike any metadata
+    /// root or the names `tier` and `value`.
+    fn param(&mut self, p: &Param) {
+        use crate::value::Value;
+        let value = match &p.value.node {
+            ExprKind::Literal(l) => match l {
+                Literal::Number(n) => Some(Value::Number(*n)),
+                Literal::String(s) => Some(Value::String(s.clone())),
+                Literal::Bool(b) => Some(Value::Bool(*b)),
+                Literal::Date(d) => Some(Value::Date(*d)),
+                Literal::Duration(d) => Some(Value::Duration(*d)),
+                Literal::None => None,
+            },
+            ExprKind::Unary(UnaryOp::Neg, inner) => match &inner.node {
+                ExprKind::Literal(Literal::Number(n)) => Some(Value::Number(-n)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(value) = value else {
+            let d = Diagnostic::new(
+                Code::InvalidParam,
+                format!("param `{}` must be a literal value", p.name.node),
+            )
+            .at_span(self.sources, p.value.span, "not a literal")
+            .help("write a number, string, boolean, date or duration; a firm overrides it in mrm.toml [params]");
+            self.push(d);
+            return;
+        };
+        let name = &p.name.node;
+        if let Some(first) = self.program.params.iter().find(|x| &x.name == name) {
+            let d = Diagnostic::new(
+                Code::InvalidParam,
+                format!("param `{name}` is declared twice"),
+            )
+            .at_span(self.sources, p.name.span, "declared again here")
+            .also_span(self.sources, first.span, "first declared here");
+            self.push(d);
+            return;
+        }
+        if name == TIER_VARIABLE || name == "value" || self.program.schema.contains_key(name) {
+            let d = Diagnostic::new(
+                Code::InvalidParam,
+                format!("param `{name}` has the name of a metadata root or of `tier` or `value`"),
+            )
+            .at_span(self.sources, p.name.span, "this name is taken")
+            .help("give the parameter another name");
+            self.push(d);
+            return;
+        }
+        let ty = match &value {
+            Value::Number(_) => Ty::Number,
+            Value::String(_) => Ty::String,
+            Value::Bool(_) => Ty::Bool,
+            Value::Date(_) => Ty::Date,
+            Value::Duration(_) => Ty::Duration,
+            Value::None | Value::List(_) | Value::Map(_) => Ty::Any,
+        };
+        self.program.params.push(ParamDef {
+            name: name.clone(),
+            declared: value.clone(),
+            value,
+            ty,
+            description: p.description.as_ref().map(|d| d.node.clone()),
+            span: p.name.span,
+        });
+    }
+
     /// Gathers declarations from every file and reports duplicates.
     fn collect(&mut self, files: &[PolicyFile]) {
         let mut tiers_span: Option<Span> = None;
         let mut kri_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut test_spans: BTreeMap<String, Span> = BTreeMap::new();
         let mut any_tiers = false;
-        // Schemas first: expressions anywhere may read paths declared in any file.
+        // Schemas first: expressions anywhere may read paths declared in any file. Then the
+        // parameters, which may not take a metadata root's name.
         for file in files {
             for item in &file.items {
                 if let Item::Schema(s) = item {
                     for f in &s.fields {
                         self.declare(f);
                     }
+                }
+            }
+        }
+        for file in files {
+            for item in &file.items {
+                if let Item::Param(p) = item {
+                    self.param(p);
                 }
             }
         }
@@ -216,7 +330,7 @@ impl Checker<'_> {
                                 .unwrap_or_default();
                         }
                     }
-                    Item::Schema(_) => {}
+                    Item::Schema(_) | Item::Param(_) => {}
                     Item::Tiers(t) => {
                         any_tiers = true;
                         if let Some(first) = tiers_span {
@@ -399,7 +513,7 @@ impl Checker<'_> {
             }
             match &rule.condition {
                 Some(cond) => {
-                    let mut env = Vec::new();
+                    let mut env = self.env(false);
                     let t = self.expr(cond, &mut env, &mut Vec::new());
                     self.expect_bool(&t, cond.span, "a tier rule");
                 }
@@ -456,6 +570,7 @@ impl Checker<'_> {
                 framework: fw_id.clone(),
                 clause: ex.clause.node.clone(),
                 reason: ex.reason.node.clone(),
+                owner: ex.owner.as_ref().map(|o| o.node.clone()),
             });
         }
     }
@@ -544,7 +659,7 @@ impl Checker<'_> {
                 match e {
                     Evidence::File(path) => self.evidence_path(path),
                     Evidence::Field(expr) => {
-                        let t = self.expr(expr, &mut tier_env(), &mut Vec::new());
+                        let t = self.expr(expr, &mut self.env(true), &mut Vec::new());
                         if !t.is(&Ty::String) && !matches!(t, Ty::List(_)) {
                             self.type_error(
                                 expr.span,
@@ -555,12 +670,12 @@ impl Checker<'_> {
                 }
             }
             if let Some(applies) = &ast.applies {
-                let t = self.expr(applies, &mut tier_env(), &mut Vec::new());
+                let t = self.expr(applies, &mut self.env(true), &mut Vec::new());
                 self.expect_bool(&t, applies.span, "`applies when`");
             }
-            let mut witnesses = tier_env();
+            let mut witnesses = self.env(true);
             if let Some(assert) = &ast.assert {
-                let t = self.expr(assert, &mut tier_env(), &mut witnesses);
+                let t = self.expr(assert, &mut self.env(true), &mut witnesses);
                 self.expect_bool(&t, assert.span, "`assert`");
             }
             if let Some(explain) = &ast.explain {
@@ -632,12 +747,16 @@ impl Checker<'_> {
     fn check_kris(&mut self) {
         let kris = self.program.kris.clone();
         for k in &kris {
+            if let Some(applies) = &k.applies {
+                let t = self.expr(applies, &mut self.env(true), &mut Vec::new());
+                self.expect_bool(&t, applies.span, "`applies when`");
+            }
             let vt = match &k.value {
-                Some(v) => self.expr(v, &mut tier_env(), &mut Vec::new()),
+                Some(v) => self.expr(v, &mut self.env(true), &mut Vec::new()),
                 None => Ty::Any,
             };
             for threshold in [&k.yellow, &k.red].into_iter().flatten() {
-                let mut env = tier_env();
+                let mut env = self.env(true);
                 env.push(("value".to_string(), vt.clone()));
                 let t = self.expr(threshold, &mut env, &mut Vec::new());
                 self.expect_bool(&t, threshold.span, "a KRI threshold");
@@ -685,12 +804,10 @@ impl Checker<'_> {
                             );
                             self.push(d);
                         }
-                        if !["green", "yellow", "red", "unknown"].contains(&level.node.as_str()) {
-                            self.unknown_name(
-                                "KRI level",
-                                level,
-                                &["green", "yellow", "red", "unknown"],
-                            );
+                        const LEVELS: [&str; 5] =
+                            ["green", "yellow", "red", "unknown", "not-applicable"];
+                        if !LEVELS.contains(&level.node.as_str()) {
+                            self.unknown_name("KRI level", level, &LEVELS);
                         }
                     }
                     Expectation::Control { id, status } => {

@@ -7,12 +7,23 @@
 //!
 //! [frameworks]
 //! in_scope = ["sr-26-2", "eu-ai-act"]   # default: every catalog
+//! legacy = ["sr-11-7"]                  # superseded frameworks whose gaps still block
+//! apply_below_threshold = ["sr-26-2"]   # apply a framework below its firm-size threshold
+//!
+//! [firm]
+//! total_assets_usd = 48_000_000_000     # for size thresholds (SR 26-2: USD 30bn)
+//!
+//! [params]                              # the firm's calibration of the policies' parameters
+//! high_exposure = 75_000_000
 //!
 //! [check]
 //! fail_on = ["critical", "high"]        # severities whose open gaps fail the run
 //!
 //! [roles]
 //! model_risk_officer = "mro@acme.example"
+//!
+//! [roles.firm_level]                    # who evidences the duties of the firm as a whole
+//! ai-governance = "ai.governance@acme.example"
 //!
 //! [limits]
 //! max_steps = 1_000_000                 # step budget of each evaluation (quantifier items, …)
@@ -35,6 +46,11 @@ pub struct Config {
     pub check: CheckConfig,
     #[serde(default)]
     pub roles: RolesConfig,
+    #[serde(default)]
+    pub firm: FirmConfig,
+    /// The firm's values for the policies' parameters (`param NAME = …`).
+    #[serde(default)]
+    pub params: std::collections::BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub limits: LimitsConfig,
 }
@@ -76,6 +92,21 @@ pub struct PolicyConfig {
 pub struct FrameworksConfig {
     #[serde(default)]
     pub in_scope: Vec<String>,
+    /// Superseded frameworks whose gaps still count as blocking.
+    #[serde(default)]
+    pub legacy: Vec<String>,
+    /// Frameworks the firm applies even below their firm-size threshold.
+    #[serde(default)]
+    pub apply_below_threshold: Vec<String>,
+}
+
+/// Facts about the firm that the law's application depends on.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmConfig {
+    /// Total assets in USD, for size thresholds such as SR 26-2's USD 30bn.
+    #[serde(default)]
+    pub total_assets_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,9 +135,22 @@ pub struct RolesConfig {
     pub model_risk_officer: Option<String>,
     #[serde(default)]
     pub policy_owners: Vec<String>,
+    /// Who keeps the evidence of each firm-level duty, by the owner role the policies name
+    /// (`firm "Art 4" owner "ai-governance" …`).
+    #[serde(default)]
+    pub firm_level: std::collections::BTreeMap<String, String>,
 }
 
 impl Config {
+    /// The settings the applicability rules read.
+    pub fn law_settings(&self) -> crate::applicability::Settings {
+        crate::applicability::Settings {
+            total_assets_usd: self.firm.total_assets_usd,
+            apply_below_threshold: self.frameworks.apply_below_threshold.clone(),
+            legacy: self.frameworks.legacy.clone(),
+        }
+    }
+
     /// The blocking severities, validated.
     pub fn fail_on(&self) -> Vec<Severity> {
         let mut v: Vec<Severity> = self

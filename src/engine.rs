@@ -192,6 +192,45 @@ pub fn run_in(req: &Request, tree: &dyn Tree) -> Result<Run, Failure> {
     Ok(run)
 }
 
+/// One warning per owner role of firm-level duties that `mrm.toml` does not name.
+fn firm_owners_missing(
+    program: &crate::check::Program,
+    config: &Config,
+    catalogs: &Catalogs,
+) -> Vec<Diagnostic> {
+    let mut by_role: std::collections::BTreeMap<&str, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for s in &program.scopes {
+        if let Some(owner) = &s.owner
+            && !config.roles.firm_level.contains_key(owner)
+        {
+            let name = catalogs
+                .get(&s.framework)
+                .map_or(s.framework.as_str(), |f| f.meta.name.as_str());
+            by_role
+                .entry(owner.as_str())
+                .or_default()
+                .push(format!("{name} {}", s.clause));
+        }
+    }
+    by_role
+        .into_iter()
+        .map(|(role, clauses)| {
+            Diagnostic::new(
+                Code::FirmOwnerMissing,
+                format!(
+                    "the firm-level duties owned by `{role}` ({}) have no named owner",
+                    clauses.join(", ")
+                ),
+            )
+            .at(Location::file("mrm.toml"), "")
+            .help(format!(
+                "name who keeps their evidence: `{role} = \"…\"` under `[roles.firm_level]` in mrm.toml"
+            ))
+        })
+        .collect()
+}
+
 /// Runs a check on any tree with already-loaded policies, configuration and waivers.
 pub fn run_tree(
     req: &Request,
@@ -201,6 +240,7 @@ pub fn run_tree(
     waivers: Vec<Waiver>,
     repo_sources: SourceMap,
 ) -> Result<Run, Failure> {
+    let mut policy = policy;
     let mut sources = policy.sources.clone();
     for (_, f) in repo_sources.files() {
         sources.add(f.clone());
@@ -208,6 +248,15 @@ pub fn run_tree(
     if policy.has_errors() {
         return Err(Failure {
             diagnostics: policy.all_diagnostics(),
+            sources,
+        });
+    }
+    // The firm's calibration of the policies' parameters.
+    let overrides =
+        crate::params::apply(&mut policy.checked.program, &config.params, &repo_sources);
+    if !overrides.is_empty() {
+        return Err(Failure {
+            diagnostics: overrides,
             sources,
         });
     }
@@ -264,6 +313,7 @@ pub fn run_tree(
         fail_on,
         frameworks,
         max_steps: config.limits.max_steps,
+        law: config.law_settings(),
     };
     let (found, mut diagnostics) = repo::discover(tree).map_err(|e| Failure {
         diagnostics: vec![Diagnostic::new(
@@ -273,6 +323,7 @@ pub fn run_tree(
         sources: sources.clone(),
     })?;
     let program = &policy.checked.program;
+    diagnostics.extend(firm_owners_missing(program, &config, &policy.catalogs));
     let models = repo::load_all(tree, &found, program);
     for m in &models {
         if let Some(src) = &m.source {
@@ -295,6 +346,11 @@ pub fn run_tree(
         origin: policy.origin.clone(),
         digest: policy.digest.clone(),
         controls: program.controls.len(),
+        params: program
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.value.clone()))
+            .collect(),
     };
     let report = eval::evaluate(
         &inputs,

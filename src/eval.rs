@@ -86,6 +86,8 @@ pub struct Options {
     pub frameworks: Vec<String>,
     /// The step budget of each evaluation (see [`budget`]).
     pub max_steps: u64,
+    /// The firm's settings the law's application depends on (`mrm.toml`).
+    pub law: crate::applicability::Settings,
 }
 
 /// What a run needs besides the program.
@@ -128,11 +130,41 @@ pub struct Evaluator<'a> {
     cx: CallContext<'a>,
     /// Each control (by index in the program), built once and shared by every model's outcome.
     controls: Vec<std::sync::Arc<ControlInfo>>,
+    /// Whether each catalog clause applies to a model, decided per model (see `applicability`).
+    law: std::sync::Arc<crate::applicability::Law>,
+    /// The law's classes of the clauses each control maps, by index in the program.
+    control_classes: Vec<Vec<crate::applicability::ClassId>>,
 }
 
 impl<'a> Evaluator<'a> {
     pub fn new(inputs: &'a Inputs<'a>, sources: &'a SourceMap) -> Self {
+        let mut law = crate::applicability::Law::new(inputs.catalogs, &inputs.options.law);
+        law.restrict(
+            inputs.catalogs,
+            inputs
+                .program
+                .controls
+                .iter()
+                .flat_map(|c| c.ast.maps.iter())
+                .map(|m| (m.framework.node.as_str(), m.clause.node.as_str())),
+        );
+        let control_classes = inputs
+            .program
+            .controls
+            .iter()
+            .map(|c| {
+                law.classes_of(
+                    inputs.catalogs,
+                    c.ast
+                        .maps
+                        .iter()
+                        .map(|m| (m.framework.node.as_str(), m.clause.node.as_str())),
+                )
+            })
+            .collect();
         Evaluator {
+            law: std::sync::Arc::new(law),
+            control_classes,
             inputs,
             sources,
             cx: CallContext {
@@ -345,6 +377,13 @@ impl<'a> Evaluator<'a> {
                 }
             };
         }
+        // A single name no quantifier binds is a policy parameter (the checker keeps parameter
+        // names apart from metadata roots).
+        if rest.is_empty()
+            && let Some(p) = self.inputs.program.param(&first.node)
+        {
+            return Cow::Owned(p.value.clone());
+        }
         let mut cur: &'m Value = &model.value;
         for s in segments {
             match cur.get(&s.node) {
@@ -360,6 +399,13 @@ impl<'a> Evaluator<'a> {
         match &e.node {
             ExprKind::Path(segments) => {
                 let first = segments.first()?;
+                // A parameter is not metadata: it has no path in the model.
+                if segments.len() == 1
+                    && !env.iter().any(|b| b.name == first.node)
+                    && self.inputs.program.param(&first.node).is_some()
+                {
+                    return None;
+                }
                 let rest: Vec<&str> = segments.iter().skip(1).map(|s| s.node.as_str()).collect();
                 let base = match env.iter().rev().find(|b| b.name == first.node) {
                     Some(b) => b.origin.clone()?,
@@ -812,6 +858,16 @@ impl<'a> Evaluator<'a> {
         let mut out = Vec::new();
         for k in &self.inputs.program.kris {
             let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
+            // A KRI whose `applies when` excludes the model is not computed for it; one whose
+            // condition cannot be evaluated is reported with the error.
+            let mut applies_error = None;
+            if let Some(applies) = &k.applies {
+                match self.holds(applies, model, &mut env) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => applies_error = Some(e.message),
+                }
+            }
             let mut outcome = KriOutcome {
                 name: k.name.node.clone(),
                 title: k.title.node.clone(),
@@ -822,6 +878,11 @@ impl<'a> Evaluator<'a> {
                 red: k.red.as_ref().map(|e| self.text(e)),
                 error: None,
             };
+            if let Some(e) = applies_error {
+                outcome.error = Some(e);
+                out.push(outcome);
+                continue;
+            }
             let Some(value_expr) = &k.value else {
                 out.push(outcome);
                 continue;
@@ -864,22 +925,81 @@ impl<'a> Evaluator<'a> {
         ControlOutcome::new(info, status)
     }
 
-    /// Evaluates one control whose prerequisites are decided.
+    /// Evaluates one control whose prerequisites are decided, under the law's decision for the
+    /// clauses it maps.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the model, its tier and law, and the per-model caches"
+    )]
     fn control<'m>(
         &self,
         c: &ControlDef,
         model: &'m Model,
         tier: &'m Value,
+        law: &crate::applicability::ControlLaw,
         done: &BTreeMap<usize, ControlOutcome>,
         index: usize,
         evidence_cache: &mut BTreeMap<String, Verdict>,
     ) -> ControlOutcome {
-        let program = self.inputs.program;
+        use crate::applicability::Verdict as Law;
         let mut out = self.base_outcome(index, c, Status::Pass);
         let mut env = Env::new(vec![tier_binding(tier)], self.inputs.options.max_steps);
+        // The law first: a duty that does not bind the firm for this model, at this date, does
+        // not apply, and one that cannot be decided is an error.
+        match law.verdict {
+            Law::NotApplicable => {
+                out.status = Status::NotApplicable;
+                out.reason = law.reason.clone();
+                return out;
+            }
+            Law::Undecided => {
+                // A control the policy does not apply to this model needs no decision of the law.
+                if let Some(applies) = &c.ast.applies
+                    && let Ok(false) = self.holds(applies, model, &mut env)
+                {
+                    out.status = Status::NotApplicable;
+                    out.reason = Some(format!("`{}` is false", self.text(applies)));
+                    return out;
+                }
+                out.status = Status::Error;
+                out.error = law.reason.clone();
+                out.location = Some(Box::new(model.locate_nearest("eu_ai_act")));
+                return out;
+            }
+            Law::InForce | Law::Upcoming => {}
+        }
+        let mut out = self.control_in_force(c, model, &mut env, done, index, evidence_cache, out);
+        // A duty not yet in force for this model is never a gap: what would fail, be blocked or
+        // not be evaluable is reported as upcoming, with the date and the reason.
+        if law.verdict == Law::Upcoming
+            && matches!(out.status, Status::Fail | Status::Blocked | Status::Error)
+        {
+            out.status = Status::Upcoming;
+            out.reason = law.reason.clone();
+        }
+        out
+    }
+
+    /// Evaluates a control the law does not rule out: `applies`, prerequisites, assertion and
+    /// evidence.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the model, its bindings and the per-model caches"
+    )]
+    fn control_in_force<'m>(
+        &self,
+        c: &ControlDef,
+        model: &'m Model,
+        env: &mut Env<'m>,
+        done: &BTreeMap<usize, ControlOutcome>,
+        index: usize,
+        evidence_cache: &mut BTreeMap<String, Verdict>,
+        mut out: ControlOutcome,
+    ) -> ControlOutcome {
+        let program = self.inputs.program;
         // Applicability first: a control that does not apply is never blocked.
         if let Some(applies) = &c.ast.applies {
-            match self.holds(applies, model, &mut env) {
+            match self.holds(applies, model, env) {
                 Ok(true) => {}
                 Ok(false) => {
                     out.status = Status::NotApplicable;
@@ -907,12 +1027,12 @@ impl<'a> Evaluator<'a> {
         }
         // The assertion.
         if let Some(assert) = &c.ast.assert {
-            match self.holds(assert, model, &mut env) {
+            match self.holds(assert, model, env) {
                 Ok(true) => {}
                 Ok(false) => {
                     out.status = Status::Fail;
                     let mut raw = Vec::new();
-                    self.why(assert, model, &mut env, &mut raw);
+                    self.why(assert, model, env, &mut raw);
                     out.findings = self.group_findings(c, model, raw);
                 }
                 Err(e) => {
@@ -930,7 +1050,7 @@ impl<'a> Evaluator<'a> {
         for ev in &c.ast.evidence {
             let paths: Vec<String> = match ev {
                 Evidence::File(p) => vec![p.node.clone()],
-                Evidence::Field(e) => match self.eval(e, model, &mut env) {
+                Evidence::Field(e) => match self.eval(e, model, env) {
                     Ok(v) => match v.as_ref() {
                         Value::String(s) => vec![s.clone()],
                         Value::List(l) => l
@@ -938,7 +1058,7 @@ impl<'a> Evaluator<'a> {
                             .filter_map(|x| x.as_str().map(str::to_string))
                             .collect(),
                         Value::None => {
-                            let p = self.origin(e, &env).unwrap_or_else(|| self.text(e));
+                            let p = self.origin(e, env).unwrap_or_else(|| self.text(e));
                             missing.push(Witness {
                                 location: Some(model.locate_nearest(&p)),
                                 text: format!("evidence `{p}` is not recorded in the metadata"),
@@ -1003,9 +1123,6 @@ impl<'a> Evaluator<'a> {
                 .find_map(|w| w.location.clone())
                 .or_else(|| Some(model.locate_nearest("")))
                 .map(Box::new);
-            if !out.maps.is_empty() && out.maps.iter().all(|m| !m.in_force) {
-                out.status = Status::Upcoming;
-            }
         }
         out
     }
@@ -1076,6 +1193,7 @@ impl<'a> Evaluator<'a> {
             controls: Vec::new(),
             kris: Vec::new(),
             diagnostics: Vec::new(),
+            law: crate::applicability::ModelLaw::default(),
         };
         if !model.parsed {
             outcome.diagnostics = diagnostics;
@@ -1084,6 +1202,19 @@ impl<'a> Evaluator<'a> {
         }
         let tier = self.tier(model, &mut diagnostics);
         let tier_value = Value::String(tier.as_ref().map(|t| t.tier.clone()).unwrap_or_default());
+        // Whether each clause binds the firm for this model at this date, and why.
+        let facts = crate::applicability::Facts::read(&model.value, self.law.annex_iii_points());
+        for (path, problem) in &facts.problems {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidLegalFact, problem.clone())
+                    .at(model.locate_nearest(path), "here")
+                    .help(
+                        "the duties that depend on it cannot be decided; see policies/schema.mrm",
+                    ),
+            );
+        }
+        let law = self.law.decide(&facts, self.inputs.options.as_of);
+        let mut control_law: BTreeMap<usize, crate::applicability::ControlLaw> = BTreeMap::new();
         let mut done: BTreeMap<usize, ControlOutcome> = BTreeMap::new();
         let mut evidence_cache = BTreeMap::new();
         if let Some(t) = &tier
@@ -1093,8 +1224,13 @@ impl<'a> Evaluator<'a> {
                 let Some(c) = program.controls.get(i) else {
                     continue;
                 };
-                let mut o = self.control(c, model, &tier_value, &done, i, &mut evidence_cache);
+                let cl = self.law.control(
+                    self.control_classes.get(i).map_or(&[][..], Vec::as_slice),
+                    &law,
+                );
+                let mut o = self.control(c, model, &tier_value, &cl, &done, i, &mut evidence_cache);
                 self.apply_waiver(&mut o, model);
+                control_law.insert(i, cl);
                 done.insert(i, o);
             }
         }
@@ -1103,15 +1239,22 @@ impl<'a> Evaluator<'a> {
         if other_tiers > 0 {
             outcome.counts.insert(Status::NotApplicable, other_tiers);
         }
+        // A gap blocks when its severity is one the run fails on and a clause it maps is in
+        // force for the model in a framework whose gaps block (not a superseded one).
+        for (i, c) in done.iter_mut() {
+            c.blocking = c.status.is_gap()
+                && self.inputs.options.fail_on.contains(&c.severity)
+                && control_law.get(i).is_none_or(|l| l.blocking);
+        }
         let mut controls: Vec<ControlOutcome> = done.into_values().collect();
         controls.sort_by(|a, b| a.id.cmp(&b.id));
-        for c in &mut controls {
-            c.blocking = c.status.is_gap() && self.inputs.options.fail_on.contains(&c.severity);
+        for c in &controls {
             *outcome.counts.entry(c.status).or_default() += 1;
         }
         outcome.controls = controls;
         outcome.kris = self.kris(model, &tier_value);
         outcome.tier = tier;
+        outcome.law = law;
         crate::diagnostic::sort(&mut diagnostics);
         outcome.diagnostics = diagnostics;
         outcome.count_blocking();
@@ -1362,6 +1505,12 @@ pub fn evaluate(
             name: f.meta.name.clone(),
             version: f.meta.version.clone(),
             status: f.meta.status.clone(),
+            superseded: crate::applicability::Superseded::of(
+                f,
+                inputs.catalogs,
+                as_of,
+                &inputs.options.law,
+            ),
         })
         .collect();
     crate::diagnostic::sort(&mut diagnostics);
@@ -1373,6 +1522,7 @@ pub fn evaluate(
         policy,
         frameworks,
         controls: evaluator.controls,
+        law: evaluator.law,
         summary,
         models: outcomes,
         waivers,

@@ -99,6 +99,10 @@ fn without_spans(items: &[Item]) -> Vec<Item> {
     for item in &mut items {
         match item {
             Item::Policy(h) => h.span = Span::default(),
+            Item::Param(p) => {
+                p.span = Span::default();
+                p.name.span = Span::default();
+            }
             Item::Schema(s) => {
                 s.span = Span::default();
                 for f in &mut s.fields {
@@ -157,6 +161,9 @@ pub fn format(file: &PolicyFile, sources: &SourceMap) -> String {
 enum Role {
     /// The first line of a top-level item.
     Item,
+    /// A one-line top-level declaration (`param`): consecutive ones stay together, keeping the
+    /// blank lines the author put between them.
+    Decl,
     /// A clause, field or rule inside a block.
     Member,
     /// The `}` closing a block.
@@ -264,6 +271,18 @@ impl Layout<'_> {
                 }
                 self.push(Role::Item, 0, range(h.span), text);
             }
+            Item::Param(p) => {
+                let mut text = format!(
+                    "param {} = {}",
+                    p.name.node,
+                    self.expr(&p.value, "param ".len() + p.name.node.len() + 3)
+                );
+                if let Some(d) = &p.description {
+                    text.push(' ');
+                    text.push_str(&quote(&d.node));
+                }
+                self.push(Role::Decl, 0, range(p.span), text);
+            }
             Item::Schema(s) => {
                 self.open(
                     s.span,
@@ -308,6 +327,10 @@ impl Layout<'_> {
             Item::Kri(k) => {
                 let head = format!("kri {} {}", k.name.node, quote(&k.title.node));
                 self.open(k.span, k.title.span.end as usize, head);
+                if let Some(a) = &k.applies {
+                    let cond = self.expr(a, INDENT + "applies when ".len());
+                    self.member(range(a.span), format!("applies when {cond}"));
+                }
                 if let Some(v) = &k.value {
                     let value = self.expr(v, INDENT + KRI_COLUMN);
                     self.member(range(v.span), pad("value", KRI_COLUMN) + &value);
@@ -329,12 +352,23 @@ impl Layout<'_> {
                 let head = format!("scope {}", s.framework.node);
                 self.open(s.span, s.framework.span.end as usize, head);
                 // The reasons line up, like a table.
-                let clauses: Vec<String> =
-                    s.excludes.iter().map(|e| quote(&e.clause.node)).collect();
+                let clauses: Vec<String> = s
+                    .excludes
+                    .iter()
+                    .map(|e| match &e.owner {
+                        Some(o) => format!("{} owner {}", quote(&e.clause.node), quote(&o.node)),
+                        None => quote(&e.clause.node),
+                    })
+                    .collect();
                 let column = clauses.iter().map(|c| width(c)).max().unwrap_or(0);
                 for (ex, clause) in s.excludes.iter().zip(clauses) {
+                    let word = if ex.owner.is_some() {
+                        "firm   "
+                    } else {
+                        "exclude"
+                    };
                     let text = format!(
-                        "exclude {clause:<column$} because {}",
+                        "{word} {clause:<column$} because {}",
                         quote(&ex.reason.node)
                     );
                     self.member(range(ex.span), text);
@@ -627,17 +661,23 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
     };
     let mut items = 0;
     let mut i = 0;
+    let mut after_decl = false;
     while let Some(line) = lines.get(i) {
         i += 1;
         let indent = match line.role {
-            Role::Item | Role::End => line.indent,
+            Role::Item | Role::Decl | Role::End => line.indent,
             Role::Member | Role::Close => line.indent.max(INDENT),
         };
-        let forced = matches!(line.role, Role::Item | Role::End) && items > 0;
+        let forced = matches!(line.role, Role::Item | Role::Decl | Role::End)
+            && items > 0
+            && !(line.role == Role::Decl && after_decl);
+        after_decl = line.role == Role::Decl;
         let mut first = true;
         for c in line.leading.iter().filter_map(|&ci| comments.get(ci)) {
             let blank = if first {
-                forced || (!matches!(line.role, Role::Item | Role::End) && c_blank(src, c))
+                forced
+                    || (!matches!(line.role, Role::Item | Role::Decl | Role::End)
+                        && c_blank(src, c))
             } else {
                 c_blank(src, c)
             };
@@ -653,9 +693,9 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
                 let (comments, at) = trailing(&line.trailing);
                 p.line(0, &line.text, &comments, at);
             }
-            Role::Item | Role::Member => {
+            Role::Item | Role::Decl | Role::Member => {
                 let blank = if first {
-                    forced || (line.role == Role::Member && line.blank_before)
+                    forced || (matches!(line.role, Role::Member | Role::Decl) && line.blank_before)
                 } else {
                     line.blank_before
                 };
@@ -678,7 +718,7 @@ fn print(lines: &[Line], comments: &[Comment], src: &str) -> String {
                 }
             }
         }
-        if line.role == Role::Item {
+        if matches!(line.role, Role::Item | Role::Decl) {
             items += 1;
         }
     }

@@ -3,8 +3,11 @@
 //!
 //! A catalog is a TOML file (`frameworks/*.toml`) with a `[framework]` table, `[[clause]]`
 //! entries forming a hierarchy, and optional `[[application_date]]` entries that say from when a
-//! clause binds. Crosswalks between frameworks live in `crosswalks.toml`. This module loads and
-//! indexes them; it does not know about policies. The shipped catalogs are embedded in the binary.
+//! clause binds. Clauses also say whom they bind and which systems they reach, and the catalog may
+//! hold the transitional rules (`[[transitional]]`) and scope rules (`[[scope_rule]]`) that decide
+//! whether they apply to a given model; [`crate::applicability`] evaluates them. Crosswalks
+//! between frameworks live in `crosswalks.toml`. This module loads, checks and indexes them; it
+//! does not know about policies. The shipped catalogs are embedded in the binary.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +45,9 @@ pub struct ApplicationDate {
     pub id: String,
     #[serde(deserialize_with = "crate::value::serde_date::deserialize")]
     pub date: Date,
+    /// A short citation (`Art 113(3)(c)(i)`) for the reasons the engine gives.
+    #[serde(default)]
+    pub cite: String,
     #[serde(default)]
     pub applies: String,
     #[serde(default)]
@@ -69,6 +75,81 @@ pub struct Clause {
     pub applies_from: Option<String>,
     #[serde(default)]
     pub coverage_target: bool,
+    /// Whom the clause binds (`provider`, `deployer`, `firm`, ...); `None`: as its parent, and at
+    /// the top the framework's whole audience (any actor).
+    #[serde(default)]
+    pub binds: Option<Vec<String>>,
+    /// Which systems it reaches (`any`, `ai-system`, `annex-iii`, ...); `None`: as its parent, and
+    /// at the top any system.
+    #[serde(default)]
+    pub reaches: Option<Vec<String>>,
+    /// The `[[application_date]]` from which it applies to Annex III (resp. Annex I) high-risk
+    /// systems, when that differs by route.
+    #[serde(default)]
+    pub from_annex_iii: Option<String>,
+    #[serde(default)]
+    pub from_annex_i: Option<String>,
+    /// Whether the route dates are stated in the text (`true`) or derived (`false`).
+    #[serde(default)]
+    pub route_verified: Option<bool>,
+    #[serde(default)]
+    pub route_basis: Option<String>,
+    /// Annex III points (or areas) the clause is limited to, or leaves out.
+    #[serde(default)]
+    pub only_points: Vec<String>,
+    #[serde(default)]
+    pub except_points: Vec<String>,
+    /// Ids of `[[transitional]]` rules that govern it.
+    #[serde(default)]
+    pub transitional: Vec<String>,
+    /// When over the system's life the duty attaches: `placing`, `in-service`, `retention`.
+    #[serde(default)]
+    pub lifecycle: Option<String>,
+    /// The act that deleted the provision; a deleted provision never applies.
+    #[serde(default)]
+    pub deleted_by: Option<String>,
+}
+
+/// A transitional rule of a catalog (EU AI Act Art 111): which rule kind it is and its dates, as
+/// ids of `[[application_date]]` entries.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Transitional {
+    pub id: String,
+    pub rule: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    #[serde(default)]
+    pub cutoff_annex_iii: Option<String>,
+    #[serde(default)]
+    pub cutoff_annex_i: Option<String>,
+    #[serde(default)]
+    pub deadline_public_authority: Option<String>,
+    #[serde(default)]
+    pub cutoff: Option<String>,
+    #[serde(default)]
+    pub applies_from: Option<String>,
+    #[serde(default)]
+    pub effect: String,
+}
+
+/// A scope rule of a catalog (SR 26-2): which models or firms the whole framework reaches.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ScopeRule {
+    pub id: String,
+    pub rule: String,
+    #[serde(default)]
+    pub title: String,
+    /// The clause of the catalog that states the rule.
+    #[serde(default)]
+    pub legal_basis: String,
+    /// `exclude-kinds`: the model kinds left out.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// `firm-threshold`: the total assets (USD) above which the framework applies in full.
+    #[serde(default)]
+    pub threshold_usd: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +159,10 @@ struct CatalogFile {
     application_date: Vec<ApplicationDate>,
     #[serde(default)]
     clause: Vec<Clause>,
+    #[serde(default)]
+    transitional: Vec<Transitional>,
+    #[serde(default)]
+    scope_rule: Vec<ScopeRule>,
 }
 
 /// One framework, indexed.
@@ -85,6 +170,8 @@ struct CatalogFile {
 pub struct Framework {
     pub meta: FrameworkMeta,
     pub application_dates: Vec<ApplicationDate>,
+    pub transitional: Vec<Transitional>,
+    pub scope_rules: Vec<ScopeRule>,
     /// Clauses in catalog order.
     pub clauses: Vec<Clause>,
     index: BTreeMap<String, usize>,
@@ -125,9 +212,41 @@ impl Framework {
         self.meta.effective
     }
 
-    /// Whether a clause binds at `as_of`.
+    /// Whether a clause binds at `as_of` by its catalog date alone. Whether it applies to a given
+    /// model (role, route, transitional rules, lifecycle) is [`crate::applicability`]'s decision.
     pub fn in_force(&self, clause_id: &str, as_of: Date) -> bool {
         self.applies_from(clause_id) <= as_of
+    }
+
+    /// An application date by id.
+    pub fn application_date(&self, id: &str) -> Option<&ApplicationDate> {
+        self.application_dates.iter().find(|a| a.id == id)
+    }
+
+    /// A transitional rule by id.
+    pub fn transitional_rule(&self, id: &str) -> Option<&Transitional> {
+        self.transitional.iter().find(|t| t.id == id)
+    }
+
+    /// The clause itself and its ancestors, nearest first.
+    pub fn lineage<'a>(&'a self, id: &str) -> Vec<&'a Clause> {
+        let mut out: Vec<&Clause> = self.clause(id).into_iter().collect();
+        out.extend(self.ancestors(id));
+        out
+    }
+
+    /// A clause's first own-or-inherited value of `field`.
+    pub fn inherited<'a, T>(
+        &'a self,
+        id: &str,
+        field: impl Fn(&'a Clause) -> Option<T>,
+    ) -> Option<T> {
+        self.lineage(id).into_iter().find_map(field)
+    }
+
+    /// Whether the framework has been superseded at `as_of`.
+    pub fn superseded_at(&self, as_of: Date) -> bool {
+        self.meta.superseded_by.is_some() && self.meta.superseded_on.is_some_and(|d| d <= as_of)
     }
 
     /// Clause ids similar to `id`, for "did you mean".
@@ -290,10 +409,13 @@ pub fn load(files: &[SourceFile]) -> (Catalogs, Vec<Diagnostic>) {
         let fw = Framework {
             meta: parsed.framework,
             application_dates: parsed.application_date,
+            transitional: parsed.transitional,
+            scope_rules: parsed.scope_rule,
             clauses: parsed.clause,
             index,
             file: file.name.to_string(),
         };
+        diagnostics.extend(crate::applicability::check_catalog(&fw));
         catalogs.frameworks.insert(fw.meta.id.clone(), fw);
     }
     (catalogs, diagnostics)

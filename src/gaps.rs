@@ -15,9 +15,9 @@
 //!
 //! | status | when |
 //! |---|---|
-//! | `not-applicable` | none of the controls behind the clause applies to the model (tier or `applies`) |
-//! | `upcoming` | the clause is not in force at the evaluation date (`applies_from` in the catalog) |
-//! | `gap` | a control behind it fails, is blocked or cannot be evaluated (`error`) |
+//! | `not-applicable` | the law does not bind the firm for this model (role, route, transitional rule, withdrawal: [`crate::applicability`]), or none of the controls behind the clause applies to the model (tier or `applies`) |
+//! | `upcoming` | the clause is not yet in force for this model (its route's date, or placing on the market, is ahead) |
+//! | `gap` | a control behind it fails, is blocked or cannot be evaluated (`error`), or whether the clause binds cannot be decided (a fact it depends on is missing) |
 //! | `waived` | no gap, and a failing control is excused by a waiver |
 //! | `met` | every control behind it passes for the model |
 //! | `partial` | no gap or waiver, some controls pass, and the rest are not applicable to the model or not yet in force: the obligation is only partly evidenced for this model |
@@ -39,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::applicability::Verdict;
 use crate::check::{Program, Severity};
 use crate::eval::{ControlOutcome, ModelOutcome, RunReport, Status};
 use crate::framework::{Catalogs, Framework};
@@ -186,7 +187,7 @@ pub struct UncoveredClause {
     pub group: String,
 }
 
-/// A coverage-target clause the policy declares out of scope.
+/// A coverage-target clause the policy declares out of scope, or evidenced at firm level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExcludedClause {
     pub id: String,
@@ -194,6 +195,9 @@ pub struct ExcludedClause {
     /// The clause named by the `scope` block (itself or an ancestor).
     pub excluded_by: String,
     pub reason: String,
+    /// For a duty evidenced at firm level (`firm` in a `scope` block): the role that owns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// The gap analysis of one framework.
@@ -202,6 +206,10 @@ pub struct FrameworkGaps {
     pub id: String,
     pub name: String,
     pub version: String,
+    /// Set when another framework superseded it: its gaps are shown, and block only when the firm
+    /// opted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<crate::applicability::Superseded>,
     /// Clauses per portfolio status.
     pub counts: ClauseCounts,
     pub gaps: usize,
@@ -289,9 +297,13 @@ pub fn rollup<'a>(fw: &'a Framework, id: &'a str) -> &'a str {
     ancestors.last().map_or(id, |a| a.id.as_str())
 }
 
-/// One model's status on a clause from the outcomes of the controls behind it, `None` for a
-/// control of another tier (see the module docs for the order of the rules).
-pub fn model_status(in_force: bool, outcomes: &[Option<&ControlOutcome>]) -> ClauseStatus {
+/// One model's status on a clause from the law's decision for the model and the outcomes of the
+/// controls behind it, `None` for a control of another tier (see the module docs for the order of
+/// the rules).
+pub fn model_status(law: Verdict, outcomes: &[Option<&ControlOutcome>]) -> ClauseStatus {
+    if law == Verdict::NotApplicable {
+        return ClauseStatus::NotApplicable;
+    }
     let applicable: Vec<&ControlOutcome> = outcomes
         .iter()
         .flatten()
@@ -301,8 +313,10 @@ pub fn model_status(in_force: bool, outcomes: &[Option<&ControlOutcome>]) -> Cla
     if applicable.is_empty() {
         return ClauseStatus::NotApplicable;
     }
-    if !in_force {
-        return ClauseStatus::Upcoming;
+    match law {
+        Verdict::Upcoming => return ClauseStatus::Upcoming,
+        Verdict::Undecided => return ClauseStatus::Gap,
+        Verdict::InForce | Verdict::NotApplicable => {}
     }
     if applicable.iter().any(|c| c.status.is_gap()) {
         return ClauseStatus::Gap;
@@ -471,21 +485,37 @@ fn analyze_frameworks(
                     })
                 })
                 .collect();
+            // The law's decision for this clause, per model (its class in the report's law).
+            let class = report.law.class_of(&fw.meta.id, &clause.id);
             // Models are independent: decide them in parallel, then gather in order.
             let decided: Vec<(ClauseStatus, bool, Option<ModelClause>)> = outcomes_of
                 .par_iter()
                 .zip(ids.par_iter())
-                .map(|(by_position, id)| {
+                .zip(evaluated.par_iter())
+                .map(|((by_position, id), m)| {
                     let outcomes: Vec<Option<&ControlOutcome>> = positions
                         .iter()
                         .map(|&i| by_position.get(i).copied().flatten())
                         .collect();
-                    let status = model_status(force, &outcomes);
+                    let decision = class.and_then(|c| m.law.get(c));
+                    let law = decision.map_or(
+                        if force {
+                            Verdict::InForce
+                        } else {
+                            Verdict::Upcoming
+                        },
+                        |d| d.verdict,
+                    );
+                    let status = model_status(law, &outcomes);
+                    // A superseded framework's gaps do not block unless the firm opts in.
+                    let counts = decision.is_none_or(|d| !d.legacy);
                     let is_blocking = status == ClauseStatus::Gap
-                        && outcomes
-                            .iter()
-                            .flatten()
-                            .any(|c| c.blocking && c.status.is_gap());
+                        && counts
+                        && (law == Verdict::Undecided
+                            || outcomes
+                                .iter()
+                                .flatten()
+                                .any(|c| c.blocking && c.status.is_gap()));
                     let entry = (status != ClauseStatus::NotApplicable).then(|| ModelClause {
                         model: id.clone(),
                         status,
@@ -628,11 +658,11 @@ fn analyze_frameworks(
         }
 
         // The policy's own blind spots.
-        let excluded: BTreeMap<&str, &str> = program
+        let excluded: BTreeMap<&str, &crate::check::ScopeExclusion> = program
             .scopes
             .iter()
             .filter(|s| s.framework == fw.meta.id)
-            .map(|s| (s.clause.as_str(), s.reason.as_str()))
+            .map(|s| (s.clause.as_str(), s))
             .collect();
         let mut not_covered = Vec::new();
         let mut out_of_scope = Vec::new();
@@ -642,22 +672,17 @@ fn analyze_frameworks(
             if behind.contains_key(&clause.id) {
                 continue;
             }
-            let exclusion = excluded
-                .get_key_value(clause.id.as_str())
-                .map(|(k, r)| (k.to_string(), r.to_string()))
-                .or_else(|| {
-                    fw.ancestors(&clause.id).iter().find_map(|a| {
-                        excluded
-                            .get(a.id.as_str())
-                            .map(|r| (a.id.clone(), r.to_string()))
-                    })
-                });
+            let exclusion = fw
+                .lineage(&clause.id)
+                .into_iter()
+                .find_map(|a| excluded.get(a.id.as_str()).map(|x| (a.id.clone(), *x)));
             match exclusion {
-                Some((by, reason)) => out_of_scope.push(ExcludedClause {
+                Some((by, x)) => out_of_scope.push(ExcludedClause {
                     id: clause.id.clone(),
                     title: clause.title.clone(),
                     excluded_by: by,
-                    reason,
+                    reason: x.reason.clone(),
+                    owner: x.owner.clone(),
                 }),
                 None => not_covered.push(UncoveredClause {
                     id: clause.id.clone(),
@@ -676,6 +701,7 @@ fn analyze_frameworks(
             id: fw.meta.id.clone(),
             name: fw.meta.name.clone(),
             version: info.version.clone(),
+            superseded: info.superseded.clone(),
             counts,
             gaps: clauses
                 .iter()

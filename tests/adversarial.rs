@@ -43,7 +43,7 @@ tiers {
 control GV-OWN "Owner named" {
   pillar    governance
   severity  high
-  maps      sr-11-7 "VI.3"
+  maps      sr-26-2 "VI.3"
   assert    len(roles.owner) > 0
   remediate "Name an owner."
 }
@@ -61,7 +61,7 @@ control DR-FAIR "No disparate impact" {
 control MR-REP "Validation report on file" {
   pillar    model
   severity  high
-  maps      sr-11-7 "V"
+  maps      sr-26-2 "V"
   evidence  validation.report
   assert    true
   remediate "File the validation report."

@@ -519,4 +519,8 @@ fn init_writes_a_repository_that_checks() {
     let m = model(&r, "my-model");
     assert!(m.evaluated);
     assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
+    // An optional record is left out with all its fields, even those it requires once present.
+    let toml = std::fs::read_to_string(dir.path().join("models/my-model/model.toml")).unwrap();
+    assert!(toml.contains("\n# fria.path = "), "{toml}");
+    assert!(!toml.contains("\nfria.path = "), "{toml}");
 }

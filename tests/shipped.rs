@@ -110,7 +110,7 @@ fn every_mapping_resolves_and_every_target_is_covered() {
         );
         assert_eq!(
             c.targets,
-            c.mapped.len() + c.out_of_scope.len(),
+            c.mapped.len() + c.firm_level.len() + c.out_of_scope.len(),
             "{}",
             c.framework
         );

@@ -252,7 +252,7 @@ customers_affected = {cust}
 automated_decision = {auto}
 {impact_ev}
 [eu_ai_act]
-{annex}role = "provider"
+{annex}roles = ["provider", "deployer"]
 
 [data]
 protected_attributes = ["sex", "age_band"]

@@ -216,11 +216,23 @@ def rewrite_refs(text: str, prefix: str, valid_ids: set[str], replacement: str) 
 
 
 CLAUSE_FIRST = ("id", "parent", "title", "kind", "title_kind", "verified", "basis",
-                "applies_from", "coverage_target", "applies_to", "deleted_by")
+                "applies_from", "coverage_target", "binds", "reaches", "from_annex_iii", "from_annex_i",
+                "route_verified", "only_points", "except_points", "transitional", "lifecycle", "deleted_by")
+TRANSITIONAL_FIRST = ("id", "rule", "title", "legal_basis")
+SCOPE_RULE_FIRST = ("id", "rule", "title", "legal_basis")
 FRAMEWORK_FIRST = ("id", "name", "title", "version", "publisher", "source", "source_checked",
                    "status", "effective", "superseded_by", "superseded_on", "status_verified")
-APPDATE_FIRST = ("id", "date", "applies", "legal_basis", "status", "verified", "basis",
+APPDATE_FIRST = ("id", "date", "cite", "applies", "legal_basis", "status", "verified", "basis",
                  "source", "source_checked")
+# Short citations of the application dates, for the reasons the engine gives.
+EU_CITES = {
+    "eif": "Art 113", "prohibitions": "Art 113(a)", "gpai-governance": "Art 113(b)", "general": "Art 113",
+    "annex-i-products": "Art 113(c) (original text)", "gpai-legacy": "Art 111(3)",
+    "public-authority-legacy": "Art 111(2)", "annex-x-legacy": "Art 111(1)",
+    "omnibus-proposal-annex-iii": "COM(2025) 836 (proposal)", "omnibus-proposal-annex-i": "COM(2025) 836 (proposal)",
+    "amended-annex-iii": "Art 113(3)(c)(i)", "amended-annex-i": "Art 113(3)(c)(ii)",
+    "amended-art50-2-grace": "Art 111(4)", "amended-prohibitions": "Art 113(a) as amended",
+}
 MAPPING_FIRST = ("crosswalk", "from", "to", "to_as_published", "verified", "basis",
                  "relation", "confidence")
 CROSSWALK_FIRST = ("id", "title", "provider", "published", "url", "source_checked",
@@ -228,7 +240,7 @@ CROSSWALK_FIRST = ("id", "title", "provider", "published", "url", "source_checke
 
 
 def finish_clause(c: dict) -> dict:
-    return ordered(c, CLAUSE_FIRST, ("notes",))
+    return ordered(c, CLAUSE_FIRST, ("route_basis", "notes"))
 
 
 def header_for(title_lines: list[str]) -> list[str]:
@@ -286,6 +298,7 @@ def build_sr11_7(ref: dict) -> dict:
             n["parent"] = strip_prefix(p, c["parent"])
         if c["kind"] in ("section", "subsection"):
             n["coverage_target"] = True
+        n.update(binds=["firm"], reaches=["any"])
         clauses.append(finish_clause(n))
 
     (rel_in,) = ref["related"]
@@ -329,6 +342,57 @@ def build_sr11_7(ref: dict) -> dict:
 # ---------------------------------------------------------------------------
 # SR 26-2 (+ the derived SR 11-7 -> SR 26-2 crosswalk, which goes to crosswalks.toml)
 # ---------------------------------------------------------------------------
+
+SR26_PDF = "https://www.federalreserve.gov/supervisionreg/srletters/SR2602a1.pdf"
+SR26_TXT = ("https://github.com/Lexieli666/quaestor/blob/64b19b29788ae30e7709ca66afccac738d4c9a0a/src/quaestor/"
+            "corpus/sr26-2.jsonl")
+# Which models and firms the guidance reaches (REGULATORY_UPDATES.md sections 1.4-1.6). Each rule is
+# evaluated per model: `exclude-kinds` leaves out models of the listed kinds (`generative`,
+# `agentic`, `calculation` for simple arithmetic, `rules` for deterministic rule-based processes);
+# `firm-threshold` leaves the guidance to the firm's own tailoring when its total assets, set in
+# mrm.toml, do not exceed `threshold_usd`.
+SR26_SCOPE_RULES = [
+    {
+        "id": "generative-agentic",
+        "rule": "exclude-kinds",
+        "title": "Generative AI and agentic AI models are outside the guidance",
+        "legal_basis": "FN3",
+        "kinds": ["generative", "agentic"],
+        "verified": True,
+        "basis": "primary",
+        "source": SR26_PDF,
+        "source_checked": SR26_TXT,
+        "notes": ("Footnote 3 (DEF.model.EX-3): the firm's own risk management and governance should set controls "
+                  "for such tools; the principles still apply to non-generative, non-agentic AI."),
+    },
+    {
+        "id": "not-a-model",
+        "rule": "exclude-kinds",
+        "title": "Simple arithmetic and deterministic rule-based processes are not models",
+        "legal_basis": "DEF.model",
+        "kinds": ["calculation", "rules"],
+        "verified": True,
+        "basis": "primary",
+        "source": SR26_PDF,
+        "source_checked": SR26_TXT,
+        "notes": "Exclusions DEF.model.EX-1 (simple arithmetic, e.g. spreadsheets) and EX-2 (deterministic rules).",
+    },
+    {
+        "id": "asset-threshold",
+        "rule": "firm-threshold",
+        "title": "Most relevant to banking organizations with over USD 30 billion in total assets",
+        "legal_basis": "II.applicability-30b",
+        "threshold_usd": 30_000_000_000,
+        "verified": True,
+        "basis": "primary",
+        "source": SR26_PDF,
+        "source_checked": SR26_TXT,
+        "notes": ("At or below the threshold the guidance is generally left to tailoring, but may still be relevant "
+                  "where models are prevalent or complex (section II); a firm below it applies the guidance by "
+                  "listing sr-26-2 in mrm.toml [frameworks] apply_below_threshold."),
+    },
+]
+
 
 def build_sr26_2(ref: dict) -> tuple[dict, tuple[dict, list[dict]], set[str]]:
     p = "SR26-2."
@@ -380,6 +444,7 @@ def build_sr26_2(ref: dict) -> tuple[dict, tuple[dict, list[dict]], set[str]]:
                 n[k] = rw(v)
         if c["kind"] in ("section", "subsection"):
             n["coverage_target"] = True
+        n.update(binds=["firm"], reaches=["any"])
         clauses.append(finish_clause(n))
 
     def keep_row(row: dict) -> dict:
@@ -422,6 +487,9 @@ def build_sr26_2(ref: dict) -> tuple[dict, tuple[dict, list[dict]], set[str]]:
             row[k] = rewrite_refs(v, p, ref_ids, "SR 26-2 ") if isinstance(v, str) else v
         mappings.append(ordered(row, MAPPING_FIRST, ("notes",)))
 
+    scope_rules = [ordered(dict(r), SCOPE_RULE_FIRST, ("notes",)) for r in SR26_SCOPE_RULES]
+    for r in scope_rules:
+        assert r["legal_basis"] in ref_ids, r
     doc = {
         "header": header_for([
             "SR 26-2 catalog for mrm: Revised Guidance on Model Risk Management (Federal Reserve SR 26-2 /",
@@ -429,7 +497,8 @@ def build_sr26_2(ref: dict) -> tuple[dict, tuple[dict, list[dict]], set[str]]:
             "and footnotes, and derived sound-practice ids (SP-nn); no long quotations.",
         ]),
         "framework": fw,
-        "arrays": [("clause", clauses), ("issuance", issuances), ("secondary_claim", claims)],
+        "arrays": [("scope_rule", scope_rules), ("clause", clauses), ("issuance", issuances),
+                   ("secondary_claim", claims)],
     }
     return doc, (xw, mappings), ref_ids
 
@@ -460,6 +529,7 @@ EU_GROUP_APPLIES_FROM = {
     "Chapter IV": "general",
     "Chapter IX Section 1": "general",
     "Chapter IX Section 2": "general",
+    "Chapter IX Section 4": "general",
     "Annex III": "amended-annex-iii",
     "Annex IV": "amended-annex-iii",
 }
@@ -472,13 +542,14 @@ EU_PARAGRAPH_OVERRIDES = {
 }
 # Nodes deliberately left without any applies_from (own or inherited).
 EU_NO_APPLIES_FROM = {"Chapter III", "Chapter IX", "Chapter XIII", "Art 111", "Art 111(1)", "Art 111(2)",
-                      "Art 111(3)", "Art 113"}
+                      "Art 111(3)", "Art 111(4)", "Art 113"}
 
 # Catalogued provisions deleted by a later amendment (REGULATORY_UPDATES.md 2.4: Art 10(5) deleted, new Art 4a).
 EU_DELETED = {"Art 10(5)": "Regulation (EU) 2026/1744"}
 
-EU_COVERAGE_ARTICLES = ["Art 5", "Art 6", "Art 9", "Art 10", "Art 11", "Art 12", "Art 13", "Art 14", "Art 15",
-                        "Art 16", "Art 17", "Art 26", "Art 27", "Art 43", "Art 49", "Art 50", "Art 72", "Art 73"]
+EU_COVERAGE_ARTICLES = ["Art 4", "Art 5", "Art 6", "Art 9", "Art 10", "Art 11", "Art 12", "Art 13", "Art 14",
+                        "Art 15", "Art 16", "Art 17", "Art 18", "Art 19", "Art 20", "Art 25", "Art 26", "Art 27",
+                        "Art 43", "Art 49", "Art 50", "Art 72", "Art 73", "Art 86"]
 
 SECTION_1_3_NOTE = (
     "Applies from 2027-12-02 for systems classified high-risk under Art 6(2) and Annex III (applies_from = "
@@ -501,7 +572,7 @@ EU_CLAUSE_NOTES = {
     "Art 5": (
         "Reg. (EU) 2026/1744 adds prohibitions in Art 5(1), first subparagraph, points (ba) (non-consensual intimate "
         "imagery) and (bb) (child sexual abuse material) and Art 5(1a)-(1b), applying from 2026-12-02 (application_date "
-        "amended-art50-2-grace). They are not catalogued here (ids follow the 2024 text); the original prohibitions "
+        "amended-prohibitions). Points (ba) and (bb) are catalogued; Art 5(1a)-(1b) are not. The original prohibitions "
         "keep 2025-02-02."
     ),
     "Chapter III": (
@@ -590,14 +661,23 @@ EU_CLAUSE_NOTES = {
     "Art 73": (
         "applies_from = general (2026-08-02): Chapter IX is not in the set deferred by Art 113, third paragraph, "
         "point (c), as amended by Reg. (EU) 2026/1744 (Chapter III Sections 1-3 only), and the original general date "
-        "covers Arts 72-73. " + LATE_BITE
+        "covers Arts 72-73. " + LATE_BITE + " The reporting duty is the provider's (Art 73(1)); deployers inform the "
+        "provider and the authorities under Art 26(5), and Art 73 applies to them only mutatis mutandis when they "
+        "cannot reach the provider, so binds = provider (the reference data's applies_to listed both)."
+    ),
+    "Art 27": (
+        "only_points = 5(b), 5(c): Art 27(1) puts the FRIA duty on deployers that are bodies governed by public law "
+        "or private entities providing public services (every Annex III point except 2) and on deployers of 5(b) "
+        "and 5(c) systems. The first group is not modelled by the library's settings, so a firm of that kind must "
+        "add its own control for the other points."
     ),
     "Chapter XIII": "No applies_from: final provisions; the dates they set are the [[application_date]] entries.",
     "Art 111": (
         "Reg. (EU) 2026/1744 replaces Art 111(2) (the legacy cut-off is now the date of application of Chapter III "
         "under Art 113: 2027-12-02 for Annex III systems, 2028-08-02 for Annex I, judged per type and model; the "
         "2030-08-02 public-authority deadline is unchanged) and adds Art 111(4) (Art 50(2) deadline 2026-12-02 for "
-        "legacy generative systems; not catalogued). No applies_from: the deadlines are [[application_date]] entries."
+        "legacy generative systems). No applies_from: the deadlines are [[application_date]] entries, and the rules "
+        "are the [[transitional]] entries art-111-2 and art-111-4, which clauses name in `transitional`."
     ),
     "Art 113": (
         "Amended by Reg. (EU) 2026/1744 Art 1(40): point (a) (new Art 5 prohibitions from 2026-12-02), point (c) "
@@ -614,6 +694,303 @@ EU_CLAUSE_NOTES = {
         "simplified form for SMEs and small mid-caps (Art 11(1))."
     ),
 }
+
+
+
+# --- Applicability: who each provision binds, which systems it reaches, and from when per route.
+#
+# Actors (`binds`): the operators of Art 3(8) a provision addresses, plus `commission` for duties of
+# the Commission or the AI Office; `[]` for provisions that bind nobody themselves (Art 111, 113 set
+# dates). System categories (`reaches`): `ai-system` (any AI system, Art 3(1)); `annex-iii` (listed
+# in Annex III and high-risk under Art 6(2)); `annex-iii-derogation` (listed in Annex III, not
+# high-risk under the Art 6(3) derogation); `annex-i` (high-risk under Art 6(1), Annex I product
+# route); the Art 50 triggers `interaction`, `synthetic-content`, `emotion-biometric` and
+# `deep-fake`. Values on an article apply to its paragraphs and points unless they have their own;
+# grouping nodes (chapters, sections) take the union of their parts. The build writes the
+# effective values on every clause.
+EU_ACTORS = ("provider", "deployer", "importer", "distributor", "authorised-representative", "commission")
+EU_CATEGORIES = ("ai-system", "annex-iii", "annex-iii-derogation", "annex-i", "interaction",
+                 "synthetic-content", "emotion-biometric", "deep-fake")
+HIGH_RISK = ["annex-iii", "annex-i"]
+ART50_ALL = ["interaction", "synthetic-content", "emotion-biometric", "deep-fake"]
+PD = ["provider", "deployer"]
+
+EU_BINDS: dict[str, list[str]] = {
+    "Art 4": PD, "Art 5": PD,
+    "Art 6": PD, "Art 6(3)": ["provider"], "Art 6(3)(a)": ["provider"], "Art 6(3)(b)": ["provider"],
+    "Art 6(3)(c)": ["provider"], "Art 6(3)(d)": ["provider"], "Art 6(3) third subparagraph": ["provider"],
+    "Art 6(4)": ["provider"], "Art 6(5)": ["commission"],
+    **{f"Art {n}": ["provider"] for n in (8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 43, 47, 48, 72, 73)},
+    "Art 25": ["provider", "deployer", "importer", "distributor"],
+    "Art 25(1)": ["deployer", "importer", "distributor"], "Art 25(2)": ["provider"], "Art 25(4)": ["provider"],
+    "Art 26": ["deployer"], "Art 27": ["deployer"], "Art 27(5)": ["commission"],
+    "Art 49": PD, "Art 49(1)": ["provider"], "Art 49(2)": ["provider"], "Art 49(3)": ["deployer"],
+    "Art 49(5)": ["provider"],
+    "Art 50": PD, "Art 50(1)": ["provider"], "Art 50(2)": ["provider"], "Art 50(3)": ["deployer"],
+    "Art 50(4)": ["deployer"],
+    "Art 86": ["deployer"],
+    "Art 111": [], "Art 113": [],
+    "Annex III": PD, "Annex IV": ["provider"],
+}
+EU_REACHES: dict[str, list[str]] = {
+    "Art 4": ["ai-system"], "Art 5": ["ai-system"],
+    "Art 6": ["annex-iii", "annex-iii-derogation", "annex-i"], "Art 6(1)": ["annex-i"],
+    "Art 6(2)": ["annex-iii", "annex-iii-derogation"], "Art 6(3)": ["annex-iii", "annex-iii-derogation"],
+    "Art 6(4)": ["annex-iii-derogation"], "Art 6(5)": ["ai-system"],
+    **{f"Art {n}": HIGH_RISK for n in (8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 25, 26, 43, 47, 48, 72, 73)},
+    "Art 8(2)": ["annex-i"], "Art 11(2)": ["annex-i"], "Art 43(3)": ["annex-i"],
+    "Art 16(i)": ["annex-iii"], "Art 26(11)": ["annex-iii"], "Art 26(10)": ["annex-iii"],
+    "Art 27": ["annex-iii"], "Art 27(5)": ["ai-system"],
+    "Art 43(1)": ["annex-iii"], "Art 43(2)": ["annex-iii"],
+    "Art 49": ["annex-iii", "annex-iii-derogation"], "Art 49(1)": ["annex-iii"], "Art 49(2)": ["annex-iii-derogation"],
+    "Art 49(3)": ["annex-iii"], "Art 49(4)": ["annex-iii"], "Art 49(5)": ["annex-iii"],
+    "Art 50": ART50_ALL, "Art 50(1)": ["interaction"], "Art 50(2)": ["synthetic-content"],
+    "Art 50(3)": ["emotion-biometric"], "Art 50(4)": ["deep-fake"],
+    "Art 86": ["annex-iii"],
+    "Art 111": [], "Art 113": [],
+    "Annex III": ["annex-iii", "annex-iii-derogation"], "Annex IV": HIGH_RISK,
+}
+# Annex III points a provision is limited to (`only_points`) or that it leaves out (`except_points`).
+# An area number ("1") stands for the area and every point under it.
+EU_ONLY_POINTS = {
+    # Art 27: the FRIA duty of Art 27(1) reaches private deployers of 5(b) and 5(c) systems; bodies
+    # governed by public law and private entities providing public services owe it for every point
+    # except 2, which the firm-level settings do not model (noted on the clause).
+    "Art 26(10)": ["1"], "Art 27": ["5(b)", "5(c)"], "Art 43(1)": ["1"], "Art 49(4)": ["1", "6", "7"],
+    "Art 49(5)": ["2"],
+}
+EU_EXCEPT_POINTS = {"Art 43(2)": ["1"], "Art 49(1)": ["2"], "Art 86": ["2"]}
+# When a duty attaches over the system's life (absent: by date alone, as a requirement on the system):
+#   placing    due when the system is placed on the market or put into service, and kept after withdrawal
+#   in-service applies while the system is on the market or in service; not after withdrawal
+#   retention  from placing on the market, and continuing after withdrawal (records, logs)
+EU_LIFECYCLES = ("placing", "in-service", "retention")
+EU_LIFECYCLE = {
+    "Art 6(4)": "placing", "Art 16(d)": "retention", "Art 16(e)": "retention", "Art 16(f)": "placing",
+    "Art 16(g)": "placing", "Art 16(h)": "placing", "Art 16(i)": "placing", "Art 16(j)": "in-service",
+    "Art 16(k)": "in-service", "Art 18": "retention", "Art 19": "retention", "Art 20": "in-service",
+    "Art 26(1)": "in-service", "Art 26(2)": "in-service", "Art 26(4)": "in-service", "Art 26(5)": "in-service",
+    "Art 26(6)": "retention", "Art 26(7)": "placing", "Art 26(8)": "placing", "Art 26(9)": "placing",
+    "Art 26(11)": "in-service", "Art 26(12)": "in-service",
+    "Art 27(1)": "placing", "Art 27(2)": "placing", "Art 27(3)": "placing", "Art 27(4)": "placing",
+    "Art 43": "placing", "Art 47": "placing", "Art 48": "placing", "Art 49": "placing",
+    "Art 72(1)": "in-service", "Art 72(2)": "in-service", "Art 73": "in-service", "Art 86": "in-service",
+    "Annex IV 8": "placing",
+}
+# Why a provision reaches a high-risk system only from its route's Chapter III date.
+ROUTE_STATED = ("Art 113, third paragraph, point (c)(i) (Annex III) and (ii) (Annex I), as replaced by "
+                "Reg. (EU) 2026/1744 Art 1(40)(b).")
+ROUTE_DERIVED = (
+    "Derived (unverified, needs legal review): the provision is dated 2026-08-02 (general date) but addresses "
+    "providers or deployers of high-risk AI systems, and a system is high-risk only once the classification rule "
+    "for its route applies: Art 6(2) for Annex III systems from 2027-12-02, Art 6(1) for Annex I systems from "
+    "2028-08-02 (Art 113(3)(c) as amended). The duties it imposes are also imposed through Art 16 (Section 3), "
+    "on the same dates. So for each route it applies from that route's Chapter III date."
+)
+EU_ROUTE_DERIVED = {"Art 43", "Art 47", "Art 48", "Art 49", "Art 72", "Art 73", "Art 86"}
+
+EU_TRANSITIONAL = [
+    {
+        "id": "art-111-2",
+        "rule": "legacy-high-risk",
+        "title": "High-risk AI systems already placed on the market or put into service",
+        "legal_basis": "Art 111(2), as replaced by Reg. (EU) 2026/1744 Art 1(39)(a)",
+        "cutoff_annex_iii": "amended-annex-iii",
+        "cutoff_annex_i": "amended-annex-i",
+        "deadline_public_authority": "public-authority-legacy",
+        "effect": (
+            "The Regulation (other than Art 5) applies to operators of a high-risk AI system placed on the market or "
+            "put into service before the date Chapter III applies to its route (2027-12-02 Annex III, 2028-08-02 "
+            "Annex I) only if, from that date, the system is subject to a significant change in its design. Providers "
+            "and deployers of high-risk systems intended to be used by public authorities comply by 2030-08-02 in any "
+            "case."
+        ),
+        "verified": True,
+        "basis": "primary",
+        "source": OMNI_ELI,
+        "source_checked": OMNI_FMX,
+        "notes": (
+            "Cut-off per route as read in REGULATORY_UPDATES.md section 2.3 ('judged per type and model', recital (39) "
+            "of Reg. (EU) 2026/1744). Recital 177 of Reg. (EU) 2024/1689: a significant change is equivalent in "
+            "substance to a substantial modification (Art 3(23)). Applied to Art 6(3), 6(4) and 49(2) (Annex III "
+            "systems not high-risk under the derogation) by analogy, because those duties attach to placing on the "
+            "market after the date (derived)."
+        ),
+    },
+    {
+        "id": "art-111-4",
+        "rule": "legacy-generative",
+        "title": "Generative AI systems already placed on the market",
+        "legal_basis": "Art 111(4), added by Reg. (EU) 2026/1744 Art 1(39)(b)",
+        "cutoff": "general",
+        "applies_from": "amended-art50-2-grace",
+        "effect": (
+            "Providers of AI systems generating synthetic audio, image, video or text placed on the market before "
+            "2026-08-02 comply with Art 50(2) by 2026-12-02."
+        ),
+        "verified": True,
+        "basis": "primary",
+        "source": OMNI_ELI,
+        "source_checked": OMNI_FMX,
+    },
+]
+EU_TRANSITIONAL_RULES = ("legacy-high-risk", "legacy-generative")
+
+# Provisions the reference data does not catalogue and the library checks. Each is placed after the
+# clause named in `after`.
+AIA_ELI = "http://data.europa.eu/eli/reg/2024/1689/oj"
+ART25_TEXT = "https://rgpd.com/ai-act/chapter-3-high-risk-ai-systems/article-25-responsibilities-along-the-ai-value-chain/"
+ART25_TEXT_2 = "https://mishcon.com/eu-uk-ai-navigator/article-25"
+ART86_TEXT = "https://ai-act-law.eu/article/86/"
+ART86_TEXT_2 = "https://www.springlex.eu/en/packages/ai-act/ai-act-regulation/article-86/"
+ART86_SECTION = "https://mmoww.net/ai/laws/eu-ai-act-article-86-right-to-explanation/"
+
+
+def added(cid, parent, title, kind, title_kind, after, source, source_checked, notes, applies_from=None):
+    row = {"id": cid, "parent": parent, "title": title, "kind": kind, "title_kind": title_kind,
+           "verified": True, "basis": "primary", "source": source, "source_checked": source_checked,
+           "notes": notes, "after": after}
+    if applies_from:
+        row["applies_from"] = applies_from
+    return row
+
+
+OJ_COPY = "Read in a reproduction of the OJ text (Regulation (EU) 2024/1689); not in the reference data."
+OMNI_ADDED = ("Inserted by Reg. (EU) 2026/1744 (REGULATORY_UPDATES.md section 2.3, verified from the OJ Formex text); "
+              "not in the reference data, whose ids follow the 2024 text.")
+EU_ADDED = [
+    added("Art 5(1)(ba)", "Art 5(1)", "AI systems generating non-consensual intimate imagery of identifiable persons",
+          "point", "paraphrase", "Art 5(1)(b)", OMNI_ELI, OMNI_FMX,
+          OMNI_ADDED + " Applies from 2026-12-02 (Art 113(a) as replaced by Art 1(40)(a)).", "amended-prohibitions"),
+    added("Art 5(1)(bb)", "Art 5(1)", "AI systems generating child sexual abuse material",
+          "point", "paraphrase", "Art 5(1)(ba)", OMNI_ELI, OMNI_FMX,
+          OMNI_ADDED + " Applies from 2026-12-02 (Art 113(a) as replaced by Art 1(40)(a)).", "amended-prohibitions"),
+    added("Art 25", "Chapter III Section 3", "Responsibilities along the AI value chain", "article",
+          "official_heading", "Art 20(2)", AIA_ELI, f"{ART25_TEXT}; {ART25_TEXT_2}", OJ_COPY),
+    added("Art 25(1)", "Art 25", "Distributor, importer, deployer or other third party considered a provider "
+          "(Art 16 obligations) in the cases of points (a)-(c)", "paragraph", "paraphrase", "Art 25",
+          AIA_ELI, ART25_TEXT, OJ_COPY),
+    added("Art 25(1)(a)", "Art 25(1)", "Puts its name or trademark on a high-risk system already on the market",
+          "point", "paraphrase", "Art 25(1)", AIA_ELI, ART25_TEXT, OJ_COPY),
+    added("Art 25(1)(b)", "Art 25(1)", "Makes a substantial modification to a high-risk system that remains high-risk",
+          "point", "paraphrase", "Art 25(1)(a)", AIA_ELI, ART25_TEXT, OJ_COPY),
+    added("Art 25(1)(c)", "Art 25(1)", "Modifies the intended purpose of a non-high-risk system so that it becomes "
+          "high-risk", "point", "paraphrase", "Art 25(1)(b)", AIA_ELI, ART25_TEXT, OJ_COPY),
+    added("Art 25(2)", "Art 25", "Initial provider no longer the provider; cooperates with the new provider",
+          "paragraph", "paraphrase", "Art 25(1)(c)", AIA_ELI, ART25_TEXT, OJ_COPY
+          + " Reg. (EU) 2026/1744 amends Art 25(2) and (4) (REGULATORY_UPDATES.md section 2.4)."),
+    added("Art 25(4)", "Art 25", "Written agreement between the provider and third parties supplying tools, services, "
+          "components or processes", "paragraph", "paraphrase", "Art 25(2)", AIA_ELI,
+          "https://data-en-maatschappij.ai/en/publications/en-from-policy-to-practice-prototyping-the-eu-ai-acts-value-chain-requirement",
+          OJ_COPY + " Breaches finable under new Art 99(4)(da) (Reg. (EU) 2026/1744)."),
+    added("Chapter IX Section 4", "Chapter IX", "Remedies", "section", "official_heading", "Art 73(6)",
+          AIA_ELI, ART86_SECTION, "Arts 85-87. " + OJ_COPY),
+    added("Art 86", "Chapter IX Section 4", "Right to explanation of individual decision-making", "article",
+          "official_heading", "Chapter IX Section 4", AIA_ELI, f"{ART86_TEXT}; {ART86_TEXT_2}", OJ_COPY),
+    added("Art 86(1)", "Art 86", "Affected persons obtain from the deployer an explanation of the system's role and "
+          "the main elements of a decision based on an Annex III system (except point 2)", "paragraph", "paraphrase",
+          "Art 86", AIA_ELI, ART86_TEXT, OJ_COPY + " Art 86(2)-(3) (exceptions in other law; subsidiarity) are not "
+          "catalogued."),
+    added("Art 111(4)", "Art 111", "Generative systems placed on the market before 2 Aug 2026: Art 50(2) by 2 Dec 2026",
+          "paragraph", "paraphrase", "Art 111(3)", OMNI_ELI, OMNI_FMX, OMNI_ADDED),
+]
+EU_ADDED_APPDATES = [
+    {
+        "id": "amended-prohibitions",
+        "date": dt.date(2026, 12, 2),
+        "applies": ("Art 5 prohibitions added by Reg. (EU) 2026/1744: Art 5(1) points (ba) (non-consensual intimate "
+                    "imagery) and (bb) (child sexual abuse material), and Art 5(1a)-(1b)"),
+        "legal_basis": "Art 113(a) as replaced by Reg. (EU) 2026/1744 Art 1(40)(a); prohibitions inserted by Art 1(7)",
+        "status": "law (Reg. (EU) 2026/1744, OJ L 2026/1744 of 2026-07-24, in force 2026-07-27)",
+        "verified": True,
+        "basis": "primary",
+        "source": OMNI_ELI,
+        "source_checked": OMNI_FMX,
+        "notes": ("Split out of amended-art50-2-grace, which shares the date, so that the new prohibitions can be "
+                  "used as applies_from; Art 5(1a)-(1b) are not catalogued."),
+    },
+]
+
+
+def eu_effective(clauses: list[dict], table: dict, default):
+    """Per clause: its own entry, else its nearest ancestor's, else `default`."""
+    by_id = {c["id"]: c for c in clauses}
+    out = {}
+    for c in clauses:
+        node, val = c, default
+        while node is not None:
+            if node["id"] in table:
+                val = table[node["id"]]
+                break
+            node = by_id.get(node.get("parent")) if node.get("parent") else None
+        out[c["id"]] = val
+    return out
+
+
+def eu_applicability(clauses: list[dict]) -> dict[str, dict]:
+    """The applicability keys of every EU clause (written in place by build_eu)."""
+    by_id = {c["id"]: c for c in clauses}
+    children: dict[str, list[str]] = {}
+    for c in clauses:
+        if c.get("parent"):
+            children.setdefault(c["parent"], []).append(c["id"])
+    binds = eu_effective(clauses, EU_BINDS, None)
+    reaches = eu_effective(clauses, EU_REACHES, None)
+    lifecycle = eu_effective(clauses, EU_LIFECYCLE, None)
+
+    def union(cid, table):
+        if table[cid] is not None:
+            return table[cid]
+        acc = []
+        for k in children.get(cid, []):
+            for v in union(k, table):
+                if v not in acc:
+                    acc.append(v)
+        return acc
+
+    order_a = {a: i for i, a in enumerate(EU_ACTORS)}
+    order_c = {a: i for i, a in enumerate(EU_CATEGORIES)}
+    out = {}
+    for c in clauses:
+        cid = c["id"]
+        b = sorted(union(cid, binds), key=order_a.__getitem__)
+        r = sorted(union(cid, reaches), key=order_c.__getitem__)
+        row = {"binds": b, "reaches": r}
+        # nearest ancestor-or-self article (for the route-date basis)
+        node, article = c, None
+        while node is not None:
+            if node["kind"] == "article":
+                article = node["id"]
+                break
+            node = by_id.get(node.get("parent")) if node.get("parent") else None
+        if "annex-iii" in r or "annex-iii-derogation" in r:
+            row["from_annex_iii"] = "amended-annex-iii"
+        if "annex-i" in r:
+            row["from_annex_i"] = "amended-annex-i"
+        if "from_annex_iii" in row or "from_annex_i" in row:
+            row["route_basis"] = ROUTE_DERIVED if article in EU_ROUTE_DERIVED else ROUTE_STATED
+            row["route_verified"] = article not in EU_ROUTE_DERIVED
+        for table, key in ((EU_ONLY_POINTS, "only_points"), (EU_EXCEPT_POINTS, "except_points")):
+            node = c
+            while node is not None:
+                if node["id"] in table:
+                    row[key] = table[node["id"]]
+                    break
+                node = by_id.get(node.get("parent")) if node.get("parent") else None
+        if cid.startswith("Annex III ") and c["kind"] in ("annex_point", "annex_subpoint"):
+            point = cid[len("Annex III "):]
+            row["only_points"] = [point]
+        trans = []
+        if any(x in r for x in ("annex-iii", "annex-iii-derogation", "annex-i")):
+            trans.append("art-111-2")
+        if cid == "Art 50(2)":
+            trans.append("art-111-4")
+        if trans:
+            row["transitional"] = trans
+        if lifecycle[cid] is not None:
+            row["lifecycle"] = lifecycle[cid]
+        out[cid] = row
+    return out
 
 
 def build_eu(ref: dict) -> dict:
@@ -654,7 +1031,7 @@ def build_eu(ref: dict) -> dict:
         if aid == "prohibitions":
             n["legal_basis"] = "Art 113(a) (point (a) replaced by Reg. (EU) 2026/1744 Art 1(40)(a))"
             add_note(n, "Unchanged by Reg. (EU) 2026/1744 except that the new Art 5 prohibitions (points (ba), (bb) and "
-                        "Art 5(1a)-(1b)) apply from 2026-12-02 (amended-art50-2-grace).")
+                        "Art 5(1a)-(1b)) apply from 2026-12-02 (amended-prohibitions).")
         elif aid == "general":
             n["applies"] = (
                 "General date of application: provisions without another date, incl. Art 6(5), Chapter III Section 5 "
@@ -700,8 +1077,9 @@ def build_eu(ref: dict) -> dict:
                 ),
             })
             add_note(n, "Two different effects share this date: a deadline for legacy generative systems (Art 50 itself "
-                        "applies from the general date) and the start of the new Art 5 prohibitions, which are not "
-                        "catalogued (ids follow the 2024 text). Not used as applies_from. The proposal's grace period "
+                        "applies from the general date), applied through the transitional rule art-111-4, and the start "
+                        "of the new Art 5 prohibitions, catalogued as Art 5(1)(ba) and (bb) with applies_from = "
+                        "amended-prohibitions. Not used as applies_from. The proposal's grace period "
                         "was reported as about 2027-02-02 (secondary); the adopted text gives 2026-12-02 (recital (38)).")
         if aid.startswith("amended-"):
             n.update({
@@ -711,7 +1089,10 @@ def build_eu(ref: dict) -> dict:
                 "source": OMNI_ELI,
                 "source_checked": OMNI_FMX,
             })
+        n["cite"] = EU_CITES[aid]
         appdates.append(ordered(n, APPDATE_FIRST, ("notes",)))
+    for a in EU_ADDED_APPDATES:
+        appdates.append(ordered(dict(a, cite=EU_CITES[a["id"]]), APPDATE_FIRST, ("notes",)))
 
     # --- amendments (REGULATORY_UPDATES.md 2.2, 2.4, 2.5, 2.6)
     amendments = []
@@ -764,10 +1145,17 @@ def build_eu(ref: dict) -> dict:
             }
         amendments.append(n)
 
-    # --- clauses
-    by_id = {c["id"]: c for c in ref["clause"]}
+    # --- clauses: the reference data plus the provisions added here, in document order
+    ref_clauses = [dict(c) for c in ref["clause"]]
+    for a in EU_ADDED:
+        row = {k: v for k, v in a.items() if k != "after"}
+        ids = [c["id"] for c in ref_clauses]
+        assert row["id"] not in ids, f"added clause {row['id']} is already in the reference data"
+        assert a["after"] in ids, f"added clause {row['id']}: no clause {a['after']}"
+        ref_clauses.insert(ids.index(a["after"]) + 1, row)
+    by_id = {c["id"]: c for c in ref_clauses}
     assigned: dict[str, str] = {}
-    for c in ref["clause"]:
+    for c in ref_clauses:
         cid = c["id"]
         if cid in EU_GROUP_APPLIES_FROM:
             assigned[cid] = EU_GROUP_APPLIES_FROM[cid]
@@ -779,14 +1167,21 @@ def build_eu(ref: dict) -> dict:
         assert cid in by_id, f"EU rule names a missing clause: {cid}"
 
     coverage = set(EU_COVERAGE_ARTICLES) | {"Annex III", "Annex IV"}
-    coverage |= {c["id"] for c in ref["clause"] if c["kind"] == "annex_point" and c.get("parent") in ("Annex III", "Annex IV")}
+    coverage |= {c["id"] for c in ref_clauses if c["kind"] == "annex_point" and c.get("parent") in ("Annex III", "Annex IV")}
     for cid in EU_COVERAGE_ARTICLES:
         assert by_id[cid]["kind"] == "article", cid
+    applicability = eu_applicability(ref_clauses)
+    for table in (EU_BINDS, EU_REACHES, EU_LIFECYCLE, EU_ONLY_POINTS, EU_EXCEPT_POINTS):
+        for cid in table:
+            assert cid in by_id, f"EU applicability names a missing clause: {cid}"
 
     clauses = []
-    for c in ref["clause"]:
+    for c in ref_clauses:
         n = dict(c)
         cid = n["id"]
+        # `applies_to` (articles only, reference data) is replaced by `binds` on every clause.
+        n.pop("applies_to", None)
+        n.update(applicability[cid])
         if cid in assigned:
             n["applies_from"] = assigned[cid]
         if cid in coverage:
@@ -804,7 +1199,9 @@ def build_eu(ref: dict) -> dict:
             "Regulation (EU) 2026/1744. Paragraph and point titles are paraphrases; no legal text is reproduced.",
         ]),
         "framework": fw,
-        "arrays": [("application_date", appdates), ("amendment", amendments), ("clause", clauses)],
+        "arrays": [("application_date", appdates), ("amendment", amendments),
+                   ("transitional", [ordered(dict(t), TRANSITIONAL_FIRST, ("notes",)) for t in EU_TRANSITIONAL]),
+                   ("clause", clauses)],
     }
 
 
@@ -831,6 +1228,7 @@ def build_nist(ref: dict) -> dict:
         n = dict(c)
         if c["kind"] == "subcategory":
             n["coverage_target"] = True
+        n.update(binds=["organization"], reaches=["any"])
         clauses.append(finish_clause(n))
     return {
         "header": header_for([
@@ -867,6 +1265,7 @@ def build_iso(ref: dict) -> dict:
             n["coverage_target"] = True
         elif c["kind"] == "subclause" or (c["kind"] == "subsubclause" and c["id"] not in parents):
             n["coverage_target"] = True
+        n.update(binds=["organization"], reaches=["any"])
         clauses.append(finish_clause(n))
     return {
         "header": header_for([
@@ -918,7 +1317,8 @@ EXPECTED = {
     "sr-26-2": {"topic": 41, "sound_practice": 19, "subsection": 9, "section": 7, "footnote": 3,
                 "definition_element": 3, "definition_exclusion": 3, "definition": 1, "definition_note": 1},
     # SOURCES.md table: 280 clauses
-    "eu-ai-act": {"chapter": 6, "section": 6, "article": 27, "paragraph": 104, "subparagraph": 1, "point": 76,
+    # plus the provisions added by this build (EU_ADDED): 1 section, 2 articles, 5 paragraphs, 5 points
+    "eu-ai-act": {"chapter": 6, "section": 7, "article": 29, "paragraph": 109, "subparagraph": 1, "point": 81,
                   "sub-point": 1, "annex": 2, "annex_point": 17, "annex_subpoint": 40},
     # SOURCES.md table: 95 (4 functions, 19 categories, 72 subcategories)
     "nist-ai-rmf": {"function": 4, "category": 19, "subcategory": 72},
@@ -926,12 +1326,15 @@ EXPECTED = {
     "iso-42001": {"clause": 7, "subclause": 24, "subsubclause": 12, "annex": 1, "control_objective": 9,
                   "control_sub_objective": 2, "control": 38},
 }
-EXPECTED_TOTALS = {"sr-11-7": 39, "sr-26-2": 87, "eu-ai-act": 280, "nist-ai-rmf": 95, "iso-42001": 93}
-EXPECTED_COVERAGE = {"sr-11-7": 21, "sr-26-2": 16, "eu-ai-act": 37, "nist-ai-rmf": 72, "iso-42001": 74}
+# Clauses in the reference data (as SOURCES.md states them) and in the catalogs built from it.
+REFERENCE_TOTALS = {"sr-11-7": 39, "sr-26-2": 87, "eu-ai-act": 280, "nist-ai-rmf": 95, "iso-42001": 93}
+EXPECTED_TOTALS = {"sr-11-7": 39, "sr-26-2": 87, "eu-ai-act": 293, "nist-ai-rmf": 95, "iso-42001": 93}
+EXPECTED_COVERAGE = {"sr-11-7": 21, "sr-26-2": 16, "eu-ai-act": 43, "nist-ai-rmf": 72, "iso-42001": 74}
 EXPECTED_TABLES = {
     "sr-11-7": {"related": 1},
-    "sr-26-2": {"issuance": 3, "secondary_claim": 4},
-    "eu-ai-act": {"application_date": 13, "amendment": 2},  # SOURCES.md: 13 application dates, 2 amendments
+    "sr-26-2": {"issuance": 3, "secondary_claim": 4, "scope_rule": 3},
+    # SOURCES.md: 13 application dates, 2 amendments; plus amended-prohibitions and the transitional rules
+    "eu-ai-act": {"application_date": 14, "amendment": 2, "transitional": 2},
     "nist-ai-rmf": {},
     "iso-42001": {},
 }
@@ -975,9 +1378,15 @@ FRAMEWORK_SPEC = {"id": (str, True), "name": (str, True), "title": (str, True), 
 CLAUSE_SPEC = {"id": (str, True), "parent": (str, False), "title": (str, True), "kind": (str, True),
                "title_kind": (str, True), "verified": (bool, True), "basis": (str, True),
                "applies_from": (str, False), "coverage_target": (bool, False), "notes": (str, False),
-               "source": (str, False), "source_checked": (str, False), "applies_to": ("str_list", False),
-               "deleted_by": (str, False)}
-APPDATE_SPEC = {"id": (str, True), "date": (dt.date, True), "applies": (str, True), "legal_basis": (str, True),
+               "source": (str, False), "source_checked": (str, False), "binds": ("str_list", True),
+               "reaches": ("str_list", True), "from_annex_iii": (str, False), "from_annex_i": (str, False),
+               "route_verified": (bool, False), "route_basis": (str, False), "only_points": ("str_list", False),
+               "except_points": ("str_list", False), "transitional": ("str_list", False),
+               "lifecycle": (str, False), "deleted_by": (str, False)}
+ACTORS = EU_ACTORS + ("firm", "organization")
+CATEGORIES = EU_CATEGORIES + ("any",)
+APPDATE_SPEC = {"id": (str, True), "date": (dt.date, True), "cite": (str, True), "applies": (str, True),
+                "legal_basis": (str, True),
                 "status": (str, True), "verified": (bool, True), "basis": (str, True), "source": (str, False),
                 "source_checked": (str, False), "notes": (str, False)}
 CROSSWALK_SPEC = {"id": (str, True), "title": (str, True), "provider": (str, True), "published": (str, True),
@@ -1034,7 +1443,8 @@ def validate(parsed: dict[str, dict], xw: dict) -> list[str]:
                     node = by_id[node["parent"]]
                     assert node["id"] not in seen, f"{fid}: parent cycle at {c['id']}"
                     seen.add(node["id"])
-        for name in ("application_date", "amendment", "related", "issuance", "secondary_claim"):
+        for name in ("application_date", "amendment", "related", "issuance", "secondary_claim", "transitional",
+                     "scope_rule"):
             rows = doc.get(name, [])
             rid = [r["id"] for r in rows]
             assert len(rid) == len(set(rid)), f"{fid}: duplicate ids in [[{name}]]"
@@ -1058,7 +1468,11 @@ def validate(parsed: dict[str, dict], xw: dict) -> list[str]:
         for s in walk_strings(doc):
             assert not LEFTOVER_PREFIX_RE.search(s), f"{fid}: leftover prefixed id in {s[:80]!r}"
         extra = ", ".join(f"{name} {len(doc[name])}" for name in ("application_date", "amendment", "related", "issuance",
-                                                                  "secondary_claim") if name in doc)
+                                                                  "secondary_claim", "transitional", "scope_rule")
+                          if name in doc)
+        for c in clauses:
+            assert set(c["binds"]) <= set(ACTORS), (fid, c["id"], c["binds"])
+            assert set(c["reaches"]) <= set(CATEGORIES), (fid, c["id"], c["reaches"])
         summary.append(f"{OUTPUT_FILES[fid]:18} {len(clauses):4} clauses ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); "
                        f"coverage_target {len(cov)}" + (f"; {extra}" if extra else ""))
 
@@ -1092,7 +1506,8 @@ def validate(parsed: dict[str, dict], xw: dict) -> list[str]:
         c["id"] for c in eu_cl if c["kind"] == "annex_point"}
     assert eu_cov == expected_cov, eu_cov ^ expected_cov
     used = {c["applies_from"] for c in eu_cl if "applies_from" in c}
-    assert used == {"prohibitions", "general", "amended-annex-iii", "amended-annex-i"}, used
+    assert used == {"prohibitions", "general", "amended-annex-iii", "amended-annex-i", "amended-prohibitions"}, used
+    validate_eu_applicability(eu)
     eff = effective_applies_from(eu_cl)
     assert {k for k, v in eff.items() if v is None} == EU_NO_APPLIES_FROM, {k for k, v in eff.items() if v is None}
     expectations = {
@@ -1164,6 +1579,62 @@ def validate(parsed: dict[str, dict], xw: dict) -> list[str]:
     return summary
 
 
+def validate_eu_applicability(eu: dict) -> None:
+    """The applicability keys of the EU catalog: vocabulary, references, and the decisions that matter."""
+    cl = eu["clause"]
+    by_id = {c["id"]: c for c in cl}
+    usable = {a["id"] for a in eu["application_date"]} - EU_NOT_FOR_APPLICABILITY
+    trans = {t["id"]: t for t in eu["transitional"]}
+    points = {c["id"][len("Annex III "):] for c in cl if c["id"].startswith("Annex III ")}
+    for t in trans.values():
+        assert t["rule"] in EU_TRANSITIONAL_RULES, t
+        for k in ("cutoff_annex_iii", "cutoff_annex_i", "deadline_public_authority", "cutoff", "applies_from"):
+            if k in t:
+                assert t[k] in {a["id"] for a in eu["application_date"]}, (t["id"], k)
+    for c in cl:
+        cid = c["id"]
+        assert set(c["binds"]) <= set(EU_ACTORS), cid
+        assert set(c["reaches"]) <= set(EU_CATEGORIES), cid
+        for k in ("from_annex_iii", "from_annex_i"):
+            if k in c:
+                assert c[k] in usable, (cid, k)
+        assert ("from_annex_iii" in c) == bool({"annex-iii", "annex-iii-derogation"} & set(c["reaches"])), cid
+        assert ("from_annex_i" in c) == ("annex-i" in c["reaches"]), cid
+        assert ("route_basis" in c) == ("route_verified" in c) == ("from_annex_iii" in c or "from_annex_i" in c), cid
+        for t in c.get("transitional", []):
+            assert t in trans, (cid, t)
+        assert c.get("lifecycle", "placing") in EU_LIFECYCLES, cid
+        for p in c.get("only_points", []) + c.get("except_points", []):
+            assert p in points, (cid, p)
+    expect = {
+        "Art 4": (PD, ["ai-system"]), "Art 5(1)(ba)": (PD, ["ai-system"]), "Art 9": (["provider"], HIGH_RISK),
+        "Art 19(1)": (["provider"], HIGH_RISK), "Art 25(1)(b)": (["deployer", "importer", "distributor"], HIGH_RISK),
+        "Art 26(6)": (["deployer"], HIGH_RISK), "Art 26(7)": (["deployer"], HIGH_RISK),
+        "Art 27(1)": (["deployer"], ["annex-iii"]), "Art 43(4)": (["provider"], HIGH_RISK),
+        "Art 49(1)": (["provider"], ["annex-iii"]), "Art 49(2)": (["provider"], ["annex-iii-derogation"]),
+        "Art 50(1)": (["provider"], ["interaction"]), "Art 50(2)": (["provider"], ["synthetic-content"]),
+        "Art 50(4)": (["deployer"], ["deep-fake"]), "Art 72(1)": (["provider"], HIGH_RISK),
+        "Art 73(4)": (["provider"], HIGH_RISK), "Art 86(1)": (["deployer"], ["annex-iii"]),
+        "Art 6(1)": (PD, ["annex-i"]), "Art 6(4)": (["provider"], ["annex-iii-derogation"]),
+        "Art 6(5)": (["commission"], ["ai-system"]), "Art 111(2)": ([], []),
+        "Annex III 5(b)": (PD, ["annex-iii", "annex-iii-derogation"]), "Annex IV 2(g)": (["provider"], HIGH_RISK),
+        "Chapter III Section 3": (["provider", "deployer", "importer", "distributor"], HIGH_RISK),
+        "Chapter III Section 1": (PD, ["annex-iii", "annex-iii-derogation", "annex-i"]),
+    }
+    for cid, (b, r) in expect.items():
+        assert (by_id[cid]["binds"], by_id[cid]["reaches"]) == (b, r), (cid, by_id[cid]["binds"], by_id[cid]["reaches"])
+    assert by_id["Art 43"]["from_annex_iii"] == "amended-annex-iii" and by_id["Art 43"]["route_verified"] is False
+    assert by_id["Art 9(1)"]["from_annex_i"] == "amended-annex-i" and by_id["Art 9(1)"]["route_verified"] is True
+    assert by_id["Art 50(2)"]["transitional"] == ["art-111-4"] and "transitional" not in by_id["Art 50(1)"]
+    assert by_id["Art 9"]["transitional"] == ["art-111-2"] and "transitional" not in by_id["Art 5"]
+    assert by_id["Art 72(1)"]["lifecycle"] == "in-service" and by_id["Art 49(1)"]["lifecycle"] == "placing"
+    assert "lifecycle" not in by_id["Art 72(3)"]
+    assert by_id["Art 19(1)"]["lifecycle"] == "retention" and "lifecycle" not in by_id["Art 9(1)"]
+    assert by_id["Art 27(1)"]["only_points"] == ["5(b)", "5(c)"] and by_id["Art 86(1)"]["except_points"] == ["2"]
+    assert by_id["Art 27"]["only_points"] == ["5(b)", "5(c)"]
+    assert by_id["Annex III 4(a)"]["only_points"] == ["4(a)"]
+
+
 def check_reference(ref_dir: Path, refs: dict) -> None:
     """Consistency checks between the reference TOML and the reference markdown."""
     sources = (ref_dir / "SOURCES.md").read_text(encoding="utf-8")
@@ -1171,7 +1642,7 @@ def check_reference(ref_dir: Path, refs: dict) -> None:
                        ("nist_ai_rmf.toml", "nist-ai-rmf"), ("iso42001.toml", "iso-42001")):
         m = re.search(r"^\| `" + re.escape(fname) + r"` \|[^|]*\| (\d+) ", sources, re.M)
         assert m, f"SOURCES.md has no count for {fname}"
-        assert int(m.group(1)) == EXPECTED_TOTALS[fid] == len(refs[fname]["clause"]), fname
+        assert int(m.group(1)) == REFERENCE_TOTALS[fid] == len(refs[fname]["clause"]), fname
     m = re.search(r"(\d+) `\[\[mapping\]\]` \((\d+) AI RMF", sources)
     assert m and int(m.group(2)) == 72 and int(m.group(1)) == len(refs["crosswalk_samples.toml"]["mapping"])
 

@@ -11,82 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
-use serde::Serialize;
-
 use super::{DiagFormat, EXIT_ERROR, EXIT_GAPS, EXIT_OK, FrameworksArgs, FrameworksCommand};
-use crate::check::Program;
 use crate::diagnostic::{did_you_mean, render};
 use crate::framework::{Catalogs, Framework};
 use crate::library::{self, PolicySource};
 
-/// Coverage of one framework's target clauses.
-#[derive(Debug, Clone, Serialize)]
-pub struct Coverage {
-    pub framework: String,
-    pub targets: usize,
-    /// Clause → controls mapping it (directly or through a descendant clause).
-    pub mapped: BTreeMap<String, Vec<String>>,
-    /// Clause → reason.
-    pub out_of_scope: BTreeMap<String, String>,
-    pub neither: Vec<String>,
-}
-
-/// Computes coverage of every framework's `coverage_target` clauses by a program.
-pub fn coverage(catalogs: &Catalogs, program: &Program) -> Vec<Coverage> {
-    let mut out = Vec::new();
-    for fw in catalogs.frameworks.values() {
-        let mut direct: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for c in &program.controls {
-            for m in c.ast.maps.iter().filter(|m| m.framework.node == fw.meta.id) {
-                direct
-                    .entry(m.clause.node.as_str())
-                    .or_default()
-                    .insert(c.id());
-                // A mapping to a sub-clause also covers its ancestors.
-                for a in fw.ancestors(&m.clause.node) {
-                    direct.entry(a.id.as_str()).or_default().insert(c.id());
-                }
-            }
-        }
-        let excluded: BTreeMap<&str, &str> = program
-            .scopes
-            .iter()
-            .filter(|s| s.framework == fw.meta.id)
-            .map(|s| (s.clause.as_str(), s.reason.as_str()))
-            .collect();
-        let mut cov = Coverage {
-            framework: fw.meta.id.clone(),
-            targets: 0,
-            mapped: BTreeMap::new(),
-            out_of_scope: BTreeMap::new(),
-            neither: Vec::new(),
-        };
-        for clause in fw.clauses.iter().filter(|c| c.coverage_target) {
-            cov.targets += 1;
-            if let Some(ctrls) = direct.get(clause.id.as_str()) {
-                cov.mapped.insert(
-                    clause.id.clone(),
-                    ctrls.iter().map(|s| s.to_string()).collect(),
-                );
-                continue;
-            }
-            // Excluded directly or through an excluded ancestor.
-            let reason = excluded.get(clause.id.as_str()).copied().or_else(|| {
-                fw.ancestors(&clause.id)
-                    .iter()
-                    .find_map(|a| excluded.get(a.id.as_str()).copied())
-            });
-            match reason {
-                Some(r) => {
-                    cov.out_of_scope.insert(clause.id.clone(), r.to_string());
-                }
-                None => cov.neither.push(clause.id.clone()),
-            }
-        }
-        out.push(cov);
-    }
-    out
-}
+pub use crate::coverage::{Coverage, FirmLevel, coverage};
 
 pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     let (catalogs, cat_diags) = Catalogs::embedded();
@@ -149,11 +79,12 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                         .superseded_by
                         .as_ref()
                         .map(|s| format!(
-                            " (superseded by {s}{})",
+                            " (superseded by {s}{}; compare: mrm frameworks crosswalk {} {s})",
                             fw.meta
                                 .superseded_on
                                 .map(|d| format!(" on {d}"))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            fw.meta.id
                         ))
                         .unwrap_or_default()
                 )?;
@@ -169,8 +100,17 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                     writeln!(out, "{} — {}", fw.meta.name, fw.meta.title)?;
                     writeln!(
                         out,
-                        "version: {}\nsource: {}\nstatus: {}\n",
-                        fw.meta.version, fw.meta.source, fw.meta.status
+                        "version: {}\nsource: {}\nstatus: {}{}\n",
+                        fw.meta.version,
+                        fw.meta.source,
+                        fw.meta.status,
+                        match (&fw.meta.superseded_by, fw.meta.superseded_on) {
+                            (Some(by), Some(on)) => format!(
+                                " (by {by} on {on}; compare: mrm frameworks crosswalk {} {by})",
+                                fw.meta.id
+                            ),
+                            _ => String::new(),
+                        }
                     )?;
                     writeln!(
                         out,
@@ -249,21 +189,62 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                 DiagFormat::Text => {
                     writeln!(
                         out,
-                        "{:<12} {:>8} {:>8} {:>13} {:>8}",
-                        "framework", "targets", "mapped", "out of scope", "neither"
+                        "coverage targets (a target counts when a control maps it or a sub-clause):"
+                    )?;
+                    writeln!(
+                        out,
+                        "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8}",
+                        "framework", "targets", "mapped", "firm level", "out of scope", "neither"
                     )?;
                     for c in &cov {
                         writeln!(
                             out,
-                            "{:<12} {:>8} {:>8} {:>13} {:>8}",
+                            "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8}",
                             c.framework,
                             c.targets,
                             c.mapped.len(),
+                            c.firm_level.len(),
                             c.out_of_scope.len(),
                             c.neither.len()
                         )?;
                     }
+                    writeln!(
+                        out,
+                        "\nparagraphs and points under the targets (a leaf counts only when a control maps it):"
+                    )?;
+                    writeln!(
+                        out,
+                        "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8} {:>9}  not the firm's",
+                        "framework",
+                        "leaves",
+                        "mapped",
+                        "firm level",
+                        "out of scope",
+                        "neither",
+                        "mapped %"
+                    )?;
                     for c in &cov {
+                        let l = &c.leaves;
+                        writeln!(
+                            out,
+                            "{:<12} {:>8} {:>8} {:>11} {:>13} {:>8} {:>8.1}%  {}",
+                            c.framework,
+                            l.total,
+                            l.mapped.len(),
+                            l.firm_level.len(),
+                            l.out_of_scope.len(),
+                            l.neither.len(),
+                            l.mapped_share() * 100.0,
+                            l.not_firm_duties.len()
+                        )?;
+                    }
+                    for c in &cov {
+                        if !c.firm_level.is_empty() {
+                            writeln!(out, "\n{} — evidenced at firm level:", c.framework)?;
+                            for (k, f) in &c.firm_level {
+                                writeln!(out, "  {k} (owner: {}): {}", f.owner, f.reason)?;
+                            }
+                        }
                         if !c.out_of_scope.is_empty() {
                             writeln!(out, "\n{} — declared out of scope:", c.framework)?;
                             for (k, r) in &c.out_of_scope {
@@ -279,6 +260,17 @@ pub fn run(args: &FrameworksArgs, out: &mut dyn Write, err: &mut dyn Write) -> i
                                     .map(|x| x.title.as_str())
                                     .unwrap_or("");
                                 writeln!(out, "  {k}  {title}")?;
+                            }
+                        }
+                        if !c.leaves.neither.is_empty() {
+                            writeln!(
+                                out,
+                                "\n{} — paragraphs and points no control maps ({}):",
+                                c.framework,
+                                c.leaves.neither.len()
+                            )?;
+                            for chunk in c.leaves.neither.chunks(8) {
+                                writeln!(out, "  {}", chunk.join(", "))?;
                             }
                         }
                     }

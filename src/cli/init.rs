@@ -21,6 +21,13 @@ include_default = false
 [frameworks]
 # Frameworks to report on. Empty: all (sr-11-7, sr-26-2, eu-ai-act, nist-ai-rmf, iso-42001).
 in_scope = []
+# Superseded frameworks whose gaps still block (SR 11-7 was superseded by SR 26-2 on 2026-04-17).
+# legacy = ["sr-11-7"]
+
+[firm]
+# Consolidated total assets in USD: SR 26-2 is most relevant above USD 30bn (see
+# `apply_below_threshold` under [frameworks] to apply it in full below).
+# total_assets_usd = 0
 
 [check]
 # Severities whose open gaps fail `mrm check` (exit 1).
@@ -28,6 +35,17 @@ fail_on = ["critical", "high"]
 
 [roles]
 # model_risk_officer = "mro@example.com"
+
+[roles.firm_level]
+# Who keeps the evidence of the duties of the firm as a whole (`mrm frameworks coverage` lists
+# them with their owner role): ai-governance, company-secretary, human-resources, internal-audit,
+# model-risk-officer, records-management, third-party-risk.
+# ai-governance = "ai.governance@example.com"
+
+[params]
+# The firm's calibration of the library's parameters (tier thresholds, validation cycles, KRI
+# thresholds; `mrm check --format json` lists them with the values in force).
+# high_exposure = 50_000_000
 "#;
 
 const WAIVERS: &str = r#"# Approved, time-limited exceptions. The approver must not be the model's owner or developer.
@@ -74,7 +92,7 @@ pub fn template(schema: &BTreeMap<String, Field>) -> String {
         match &field.ty {
             Ty::Record(fields) => {
                 let mut lines = Vec::new();
-                flatten(name, "", fields, &mut lines);
+                flatten(name, "", fields, field.optional, &mut lines);
                 tables.push((name.clone(), lines));
             }
             Ty::List(inner) if matches!(**inner, Ty::Record(_)) => {
@@ -131,7 +149,15 @@ fn line(key: &str, path: &str, ty: &Ty, optional: bool) -> String {
     }
 }
 
-fn flatten(table: &str, prefix: &str, fields: &BTreeMap<String, Field>, out: &mut Vec<String>) {
+/// The lines of a record's fields; those of an optional record (`eu_ai_act.fria: {...}?`) are
+/// commented out with it, even the ones it requires.
+fn flatten(
+    table: &str,
+    prefix: &str,
+    fields: &BTreeMap<String, Field>,
+    optional: bool,
+    out: &mut Vec<String>,
+) {
     for (k, f) in fields {
         let key = if prefix.is_empty() {
             k.clone()
@@ -140,8 +166,8 @@ fn flatten(table: &str, prefix: &str, fields: &BTreeMap<String, Field>, out: &mu
         };
         let path = format!("{table}.{key}");
         match &f.ty {
-            Ty::Record(inner) => flatten(table, &key, inner, out),
-            other => out.push(line(&key, &path, other, f.optional)),
+            Ty::Record(inner) => flatten(table, &key, inner, optional || f.optional, out),
+            other => out.push(line(&key, &path, other, optional || f.optional)),
         }
     }
 }

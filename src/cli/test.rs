@@ -238,6 +238,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
         ],
         frameworks: Vec::new(),
         max_steps: crate::eval::DEFAULT_MAX_STEPS,
+        law: crate::applicability::Settings::default(),
     };
     let inputs = Inputs {
         program,
@@ -252,6 +253,7 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
         origin: String::new(),
         digest: String::new(),
         controls: 0,
+        params: Default::default(),
     };
     let report = eval::evaluate(
         &inputs,
@@ -283,11 +285,12 @@ fn run_one(set: &PolicySet, t: &TestDef, as_of: Option<jiff::civil::Date>) -> Te
                 }
             }
             Expectation::Kri { name, level } => {
+                // A KRI whose `applies when` excludes the model is not computed for it.
                 let got = m
                     .kris
                     .iter()
                     .find(|k| k.name == name.node)
-                    .map_or("(missing)", |k| k.level.as_str());
+                    .map_or("not-applicable", |k| k.level.as_str());
                 if got != level.node {
                     result.failures.push(format!(
                         "expected KRI `{}` {}, got {got}",

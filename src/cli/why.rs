@@ -1,6 +1,7 @@
 //! `mrm why MODEL CONTROL [REPO]`: everything about one control for one model — status, the tier
 //! that made it apply, the assertion, the values that decided it, prerequisites, evidence,
-//! waivers, framework clauses with their application dates, and how to fix it.
+//! waivers, each framework clause with whether it binds the firm for this model at this date and
+//! why (role, route, date, transitional rule, lifecycle), and how to fix it.
 
 use std::io::{self, Write};
 
@@ -142,13 +143,8 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             inert(&w.justification)
         )?;
     }
+    // Each clause, with whether it binds the firm for this model at this date, and why.
     for mref in c.maps.iter() {
-        let from = run
-            .policy
-            .catalogs
-            .get(&mref.framework)
-            .map(|f| f.applies_from(&mref.clause).to_string())
-            .unwrap_or_default();
         let title = run
             .policy
             .catalogs
@@ -158,15 +154,13 @@ pub fn run(args: &WhyArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Resu
             .unwrap_or_default();
         writeln!(
             out,
-            "maps:     {} {} — {title} (applies from {from}{})",
-            mref.framework,
-            mref.clause,
-            if mref.in_force {
-                ""
-            } else {
-                ", not yet in force"
-            }
+            "maps:     {} {} — {title}",
+            mref.framework, mref.clause
         )?;
+        match run.report.decision(m, &mref.framework, &mref.clause) {
+            Some(d) => writeln!(out, "          {}", d.describe())?,
+            None => writeln!(out, "          not in the catalogs")?,
+        }
     }
     if let Some(r) = &def.ast.remediate {
         writeln!(out, "fix:      {}", r.node)?;

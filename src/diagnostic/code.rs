@@ -264,6 +264,26 @@ codes! {
     OutOfScopeUnknown = "check/scope-unknown-clause", Error,
         "a `scope` block excludes a clause the catalog does not contain",
         "Fix: correct the clause id.";
+    InvalidParam = "check/invalid-param", Error,
+        "a `param` declaration is not usable",
+        "A parameter names a literal value the rules read by name (`param high_exposure = \
+         50_000_000`); a firm overrides it in `mrm.toml` under `[params]`. Its value must be a \
+         literal, its name must be declared once and must not be a metadata root, `tier` or \
+         `value`.\n\nFix: write a literal, or rename the parameter.";
+    MappedAndExcluded = "check/mapped-and-excluded", Error,
+        "a clause is both mapped by a control and declared out of scope",
+        "A clause is either covered by a control or out of scope, never both: the coverage report \
+         would count it twice and an auditor could not tell which statement holds. An exclusion \
+         also covers every sub-clause, so mapping `9.2.1` while excluding `9.2` is the same \
+         contradiction.\n\nExample: `maps iso-42001 \"6.3\"` in a control and `exclude \"6.3\"` \
+         in a `scope` block.\n\nFix: remove the mapping or the exclusion.";
+    UnknownAnnexIiiPoint = "check/unknown-annex-iii-point", Error,
+        "a policy compares the Annex III classification with a point that does not exist",
+        "`eu_ai_act.annex_iii` holds a point of Annex III of the EU AI Act (`1(a)` to `8(b)`; \
+         point 2 has no sub-points) or `not-listed`. A policy that compares it with anything else \
+         can never match a correctly classified system.\n\nExample: \
+         `eu_ai_act.annex_iii in [\"2(a)\", \"5(h)\"]`.\n\nFix: use the points as the catalog \
+         lists them (`mrm frameworks show eu-ai-act \"Annex III\"`).";
 
     // ---- catalogs --------------------------------------------------------------------------
     CatalogInvalid = "catalog/invalid", Error,
@@ -276,6 +296,12 @@ codes! {
     CatalogUnknownParent = "catalog/unknown-parent", Error,
         "a clause names a parent the catalog does not contain",
         "Fix: correct the `parent` key.";
+    CatalogApplicability = "catalog/invalid-applicability", Error,
+        "a catalog's applicability data uses a value the engine does not know",
+        "Clauses say whom they bind (`binds`), which systems they reach (`reaches`), from when \
+         (`applies_from`, `from_annex_iii`, `from_annex_i`), under which transitional rules and at \
+         which point of a system's life (`lifecycle`). An unknown value would decide nothing, so \
+         the catalog is refused.\n\nFix: use the values listed in `frameworks/README.md`.";
 
     // ---- model metadata --------------------------------------------------------------------
     ModelParse = "model/parse-error", Error,
@@ -306,6 +332,13 @@ codes! {
          `model_card.json` or a Hugging Face model card). A check that finds nothing to check \
          would pass whatever the repository holds, so it is a configuration error (exit 2).\n\n\
          Fix: point mrm at the model repository, or add a model with `mrm init`.";
+    InvalidLegalFact = "model/invalid-legal-fact", Warning,
+        "a fact the law's application depends on is invalid",
+        "The applicability rules read the model's EU AI Act screening (`eu_ai_act.annex_iii`, \
+         `eu_ai_act.roles`, `eu_ai_act.placed_on_market`, ...). A value they cannot use, such as an \
+         Annex III point that does not exist, leaves every decision that depends on it undecided: \
+         the controls concerned report `error`.\n\nExample: `annex_iii = \"5(h)\"`.\n\nFix: \
+         record a valid value (see `policies/schema.mrm`).";
     ShadowedMetadata = "model/shadowed-metadata", Warning,
         "a model folder has more than one metadata file",
         "When `model.toml` exists, `model.json` and `model.yaml` in the same folder are ignored.\n\n\
@@ -370,6 +403,13 @@ codes! {
          `--policy` on the command line may name policies elsewhere.\n\nExample: `paths = \
          [\"/etc/mrm\"]`.\n\nFix: commit the policies to the repository and name them relative to \
          its root, or pass `--policy PATH`.";
+    FirmOwnerMissing = "config/firm-owner-missing", Warning,
+        "a firm-level duty has no named owner",
+        "The policies declare some duties evidenced at firm level (`firm \"Art 4\" owner \
+         \"ai-governance\" because …`): the firm's records, not a model's, show they are met. Each \
+         owner role must name who keeps that evidence, so an auditor knows whom to ask.\n\n\
+         Fix: add the role under `[roles.firm_level]` in `mrm.toml`, e.g. \
+         `ai-governance = \"ai.governance@acme.example\"`.";
     PolicySourceMissing = "config/policy-source-missing", Error,
         "a configured policy source does not exist",
         "Fix: correct the path in `mrm.toml` or `--policy`.";

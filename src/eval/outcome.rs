@@ -252,6 +252,9 @@ pub struct ModelOutcome {
     pub controls: Vec<ControlOutcome>,
     pub kris: Vec<KriOutcome>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether each class of clauses applies to the model and why ([`RunReport::law`] lists the
+    /// clauses of each class).
+    pub law: crate::applicability::ModelLaw,
 }
 
 impl ModelOutcome {
@@ -340,7 +343,7 @@ pub struct WaiverOutcome {
 }
 
 /// The policy set a run used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyInfo {
     pub name: String,
     pub version: String,
@@ -348,6 +351,10 @@ pub struct PolicyInfo {
     /// SHA-256 over the policy and catalog sources.
     pub digest: String,
     pub controls: usize,
+    /// The parameters the rules read, with the values in force (the firm's, where `mrm.toml`
+    /// sets them).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -356,6 +363,9 @@ pub struct FrameworkInfo {
     pub name: String,
     pub version: String,
     pub status: String,
+    /// Set from the date another framework superseded it: every report marks it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<crate::applicability::Superseded>,
 }
 
 /// Portfolio totals.
@@ -387,6 +397,8 @@ pub struct RunReport {
     pub waivers: Vec<WaiverOutcome>,
     /// Repository-level diagnostics (configuration, waivers, discovery).
     pub diagnostics: Vec<Diagnostic>,
+    /// The classes of catalog clauses whose applicability each model's `law` decides.
+    pub law: Arc<crate::applicability::Law>,
 }
 
 impl RunReport {
@@ -402,6 +414,16 @@ impl RunReport {
     /// Control `id`, when the policy set has it.
     pub fn control(&self, id: &str) -> Option<&Arc<ControlInfo>> {
         self.controls.iter().find(|c| c.id == id)
+    }
+
+    /// Whether a clause applies to model `m`, and why; `None` for a clause no catalog holds.
+    pub fn decision<'r>(
+        &'r self,
+        m: &'r ModelOutcome,
+        framework: &str,
+        clause: &str,
+    ) -> Option<&'r crate::applicability::Decision> {
+        m.law.clause(&self.law, framework, clause)
     }
 
     /// Model `m`'s outcome of control `id`: the recorded one, a `not-applicable` one when the

@@ -39,6 +39,9 @@ pub struct Policy {
 pub struct FrameworkCol {
     pub id: String,
     pub name: String,
+    /// For a superseded framework: the sentence that says so and how to compare it with its
+    /// successor.
+    pub superseded: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -337,7 +340,11 @@ fn open_sorted(m: &ModelOutcome) -> Vec<&ControlOutcome> {
     open
 }
 
-fn heat_cell(m: &ModelOutcome, framework: &str) -> HeatCell {
+/// One model's cell for one framework: the clauses the law binds the model to (in force, or
+/// undecided) behind a failing control. A superseded framework's gaps never make it `blocking`
+/// unless the firm opted in.
+fn heat_cell(report: &RunReport, m: &ModelOutcome, framework: &str) -> HeatCell {
+    use crate::applicability::Verdict;
     let mut gaps = BTreeSet::new();
     let mut blocking = false;
     let mut waived = false;
@@ -348,11 +355,18 @@ fn heat_cell(m: &ModelOutcome, framework: &str) -> HeatCell {
             continue;
         }
         for r in c.maps.iter().filter(|r| r.framework == framework) {
+            let law = report.decision(m, &r.framework, &r.clause);
+            let binds = law.map_or(r.in_force, |d| {
+                matches!(d.verdict, Verdict::InForce | Verdict::Undecided)
+            });
+            if law.is_some_and(|d| d.verdict == Verdict::NotApplicable) {
+                continue;
+            }
             applies = true;
             match c.status {
-                Status::Fail | Status::Blocked | Status::Error if r.in_force => {
+                Status::Fail | Status::Blocked | Status::Error if binds => {
                     gaps.insert(r.clause.clone());
-                    blocking |= c.blocking;
+                    blocking |= c.blocking && !law.is_some_and(|d| d.legacy);
                 }
                 Status::Waived => waived = true,
                 Status::Upcoming => upcoming = true,
@@ -525,6 +539,10 @@ pub fn build(report: &RunReport) -> Dashboard {
             .map(|f| FrameworkCol {
                 id: f.id.clone(),
                 name: f.name.clone(),
+                superseded: f
+                    .superseded
+                    .as_ref()
+                    .map(|x| format!("{} is {}", f.name, x.note())),
             })
             .collect(),
         summary: Totals {
@@ -586,7 +604,7 @@ pub fn build(report: &RunReport) -> Dashboard {
                     .iter()
                     .map(|f| {
                         if m.evaluated {
-                            heat_cell(m, &f.id)
+                            heat_cell(report, m, &f.id)
                         } else {
                             HeatCell {
                                 level: "error",

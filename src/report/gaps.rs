@@ -93,11 +93,25 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
         writeln!(out)?;
         writeln!(
             out,
-            "{}  {} clauses: {}",
+            "{}{}  {} clauses: {}",
             paint(on, "1", &f.name),
+            if f.superseded.is_some() {
+                " (superseded)"
+            } else {
+                ""
+            },
             f.clauses.len(),
             counts_line(&f.counts)
         )?;
+        if let Some(x) = &f.superseded {
+            writeln!(
+                out,
+                "  {} {} is {}",
+                paint(on, "33", "note:"),
+                f.name,
+                x.note()
+            )?;
+        }
         let tiers = tiers(f);
         if !f.groups.is_empty() && !tiers.is_empty() {
             writeln!(out, "  models with a gap, by tier:")?;
@@ -161,8 +175,16 @@ pub fn text(report: &GapReport, cx: &Context<'_>, out: &mut dyn Write) -> io::Re
                 writeln!(out, "    {}", chunk.join(", "))?;
             }
         }
-        if !f.out_of_scope.is_empty() {
-            writeln!(out, "  {} out of scope by policy", f.out_of_scope.len())?;
+        let firm = f.out_of_scope.iter().filter(|c| c.owner.is_some()).count();
+        if firm > 0 {
+            writeln!(out, "  {firm} evidenced at firm level")?;
+        }
+        if f.out_of_scope.len() > firm {
+            writeln!(
+                out,
+                "  {} out of scope by policy",
+                f.out_of_scope.len() - firm
+            )?;
         }
     }
     let s = &report.summary;
@@ -257,9 +279,14 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.frameworks {
         writeln!(
             out,
-            "| [{}](#{}) | {} | {} | {} | {} | {} | {} | {} | {} of {} |",
+            "| [{}](#{}){} | {} | {} | {} | {} | {} | {} | {} | {} of {} |",
             md(&f.name),
             f.id,
+            if f.superseded.is_some() {
+                " (superseded)"
+            } else {
+                ""
+            },
             f.clauses.len(),
             count(&f.counts, ClauseStatus::Gap),
             count(&f.counts, ClauseStatus::Waived),
@@ -275,6 +302,10 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "## <a id=\"{}\"></a>{}", f.id, md(&f.name))?;
         writeln!(out)?;
+        if let Some(x) = &f.superseded {
+            writeln!(out, "> {} is {}", md(&f.name), md(&x.note()))?;
+            writeln!(out)?;
+        }
         let tiers = tiers(f);
         if !f.groups.is_empty() && !tiers.is_empty() {
             writeln!(
@@ -367,10 +398,25 @@ pub fn markdown(report: &GapReport, out: &mut dyn Write) -> io::Result<()> {
             )?;
             writeln!(out)?;
         }
-        if !f.out_of_scope.is_empty() {
+        if f.out_of_scope.iter().any(|c| c.owner.is_some()) {
+            writeln!(out, "Evidenced at firm level:")?;
+            writeln!(out)?;
+            for c in f.out_of_scope.iter().filter(|c| c.owner.is_some()) {
+                writeln!(
+                    out,
+                    "- `{}` {} (owner: {}): {}",
+                    md(&c.id),
+                    md(&c.title),
+                    md(c.owner.as_deref().unwrap_or_default()),
+                    md(&c.reason)
+                )?;
+            }
+            writeln!(out)?;
+        }
+        if f.out_of_scope.iter().any(|c| c.owner.is_none()) {
             writeln!(out, "Out of scope by policy:")?;
             writeln!(out)?;
-            for c in &f.out_of_scope {
+            for c in f.out_of_scope.iter().filter(|c| c.owner.is_none()) {
                 writeln!(out, "- `{}` {}: {}", md(&c.id), md(&c.title), md(&c.reason))?;
             }
             writeln!(out)?;

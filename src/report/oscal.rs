@@ -219,7 +219,7 @@ struct ObjectiveStatus {
     state: &'static str,
     reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    remarks: Option<&'static str>,
+    remarks: Option<Cow<'static, str>>,
 }
 
 #[derive(Serialize)]
@@ -360,6 +360,8 @@ struct Clause<'r> {
     framework: &'r str,
     clause: &'r str,
     in_force: bool,
+    /// The clause's class in the report's law, whose per-model decision says whether it binds.
+    class: Option<crate::applicability::ClassId>,
     controls: Vec<usize>,
 }
 
@@ -387,6 +389,19 @@ struct Scan<'r> {
     models: Vec<ModelScan<'r>>,
     /// One per evidence file present, by path.
     resources: Vec<Resource<'r>>,
+}
+
+/// The sentence that marks a superseded framework, when it is one at the report's date.
+fn superseded_note(report: &RunReport, framework: &str) -> Option<String> {
+    report
+        .frameworks
+        .iter()
+        .find(|f| f.id == framework)
+        .and_then(|f| {
+            f.superseded
+                .as_ref()
+                .map(|x| format!("{} is {}", f.name, x.note()))
+        })
 }
 
 /// Appends a field to the bytes to digest.
@@ -429,7 +444,15 @@ fn scan_model<'r>(
                     .iter()
                     .map(|&i| outcomes.get(i).copied().flatten()),
             );
-            gaps::model_status(cl.in_force, &behind)
+            let law = cl.class.and_then(|c| m.law.get(c)).map_or(
+                if cl.in_force {
+                    crate::applicability::Verdict::InForce
+                } else {
+                    crate::applicability::Verdict::Upcoming
+                },
+                |d| d.verdict,
+            );
+            gaps::model_status(law, &behind)
         })
         .collect();
     let mut evidence: Vec<&EvidenceRef> = m
@@ -484,6 +507,7 @@ impl<'r> Scan<'r> {
                 framework,
                 clause,
                 in_force,
+                class: report.law.class_of(framework, clause),
                 controls,
             })
             .collect();
@@ -747,18 +771,41 @@ impl<'r> Scan<'r> {
                     .iter()
                     .filter_map(|s| s.statuses.get(k).copied()),
             );
+            let superseded = superseded_note(report, framework);
             let (state, reason, remarks) = match status {
-                ClauseStatus::Met | ClauseStatus::Partial => ("satisfied", "pass", None),
-                ClauseStatus::Gap => ("not-satisfied", "fail", None),
+                ClauseStatus::Met | ClauseStatus::Partial => {
+                    ("satisfied", "pass", superseded.clone().map(Cow::Owned))
+                }
+                ClauseStatus::Gap => ("not-satisfied", "fail", superseded.clone().map(Cow::Owned)),
                 ClauseStatus::Waived => (
                     "not-satisfied",
                     "other",
-                    Some("a failing control is excused by a waiver (risk accepted)"),
+                    Some(Cow::Borrowed(
+                        "a failing control is excused by a waiver (risk accepted)",
+                    )),
                 ),
                 ClauseStatus::Upcoming | ClauseStatus::NotApplicable | ClauseStatus::NotCovered => {
                     continue;
                 }
             };
+            let mut props = vec![
+                prop("framework", framework),
+                prop("clause", clause),
+                prop("gap-status", status.as_str()),
+            ];
+            if let Some(x) = report
+                .frameworks
+                .iter()
+                .find(|f| f.id == framework)
+                .and_then(|f| f.superseded.as_ref())
+            {
+                props.push(prop("framework-status", "superseded"));
+                props.push(prop("superseded-by", x.by.clone()));
+                props.push(prop(
+                    "blocking-counted",
+                    if x.blocking { "true" } else { "false" },
+                ));
+            }
             findings.push(Finding {
                 uuid: uuid(&["finding", framework, clause]),
                 title: format!("{framework} {clause}"),
@@ -767,11 +814,7 @@ impl<'r> Scan<'r> {
                     status.as_str(),
                     state
                 ),
-                props: vec![
-                    prop("framework", framework),
-                    prop("clause", clause),
-                    prop("gap-status", status.as_str()),
-                ],
+                props,
                 target: FindingTarget {
                     kind: "objective-id",
                     target_id: cid,
@@ -787,7 +830,10 @@ impl<'r> Scan<'r> {
         let mut control_selections: Vec<ControlSelection> = selections
             .into_iter()
             .map(|(fw, include_controls)| ControlSelection {
-                description: format!("{fw} clauses mapped by the policy's controls"),
+                description: match superseded_note(report, fw) {
+                    Some(note) => format!("{fw} clauses mapped by the policy's controls; {note}"),
+                    None => format!("{fw} clauses mapped by the policy's controls"),
+                },
                 include_controls,
             })
             .collect();

@@ -68,6 +68,23 @@ pub fn render(report: &RunReport, cx: &Context<'_>, out: &mut dyn Write) -> io::
         report.policy.version,
         plural(report.policy.controls, "control")
     )?;
+    let superseded: Vec<&str> = report
+        .frameworks
+        .iter()
+        .filter(|f| f.superseded.is_some())
+        .map(|f| f.id.as_str())
+        .collect();
+    for f in &report.frameworks {
+        if let Some(s) = &f.superseded {
+            writeln!(
+                out,
+                "{} {} is {}",
+                st.paint("33", "note:"),
+                f.name,
+                s.note()
+            )?;
+        }
+    }
     for d in &report.diagnostics {
         writeln!(out)?;
         write!(out, "{}", diag::text(d, cx.sources, cx.color))?;
@@ -78,13 +95,19 @@ pub fn render(report: &RunReport, cx: &Context<'_>, out: &mut dyn Write) -> io::
             continue;
         }
         writeln!(out)?;
-        model(m, cx, &st, out)?;
+        model(m, cx, &st, &superseded, out)?;
     }
     writeln!(out)?;
     summary(report, &st, out)
 }
 
-fn model(m: &ModelOutcome, cx: &Context<'_>, st: &Style, out: &mut dyn Write) -> io::Result<()> {
+fn model(
+    m: &ModelOutcome,
+    cx: &Context<'_>,
+    st: &Style,
+    superseded: &[&str],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let tier = match &m.tier {
         Some(t) => {
             let why = t.label.clone().unwrap_or_else(|| t.condition.clone());
@@ -140,7 +163,7 @@ fn model(m: &ModelOutcome, cx: &Context<'_>, st: &Style, out: &mut dyn Write) ->
         if cx.quiet && !c.blocking {
             continue;
         }
-        control(c, st, out)?;
+        control(c, st, superseded, out)?;
     }
     let passed = m.counts.get(&Status::Pass).copied().unwrap_or(0);
     writeln!(
@@ -154,7 +177,12 @@ fn model(m: &ModelOutcome, cx: &Context<'_>, st: &Style, out: &mut dyn Write) ->
     )
 }
 
-fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()> {
+fn control(
+    c: &ControlOutcome,
+    st: &Style,
+    superseded: &[&str],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let marker = if c.blocking {
         st.paint("31", "✗")
     } else {
@@ -204,13 +232,22 @@ fn control(c: &ControlOutcome, st: &Style, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "      note: {}", inert(n))?;
     }
     if c.status == Status::Upcoming {
-        writeln!(out, "      not yet in force at this date")?;
+        match &c.reason {
+            Some(r) => writeln!(out, "      not yet in force for this model: {r}")?,
+            None => writeln!(out, "      not yet in force at this date")?,
+        }
     }
     if !c.maps.is_empty() {
         let maps: Vec<String> = c
             .maps
             .iter()
-            .map(|m| format!("{} {}", m.framework, m.clause))
+            .map(|m| {
+                if superseded.contains(&m.framework.as_str()) {
+                    format!("{} {} (superseded)", m.framework, m.clause)
+                } else {
+                    format!("{} {}", m.framework, m.clause)
+                }
+            })
             .collect();
         writeln!(
             out,

@@ -124,6 +124,7 @@ impl<'s> Lowerer<'s> {
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
         Some(match pair.as_rule() {
             Rule::policy_decl => Item::Policy(self.policy(pair)),
+            Rule::param_decl => Item::Param(self.param(pair)?),
             Rule::schema_block => Item::Schema(self.schema(pair)),
             Rule::tiers_block => Item::Tiers(self.tiers(pair)),
             Rule::kri_block => Item::Kri(self.kri(pair)?),
@@ -131,6 +132,27 @@ impl<'s> Lowerer<'s> {
             Rule::scope_block => Item::Scope(self.scope(pair)?),
             Rule::test_block => Item::Test(self.test(pair)?),
             _ => return None,
+        })
+    }
+
+    fn param(&mut self, pair: Pair<'_, Rule>) -> Option<Param> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut value = None;
+        let mut description = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(&p)),
+                Rule::expr => value = self.expr(p),
+                Rule::string => description = Some(self.string(p)),
+                _ => {}
+            }
+        }
+        Some(Param {
+            name: name?,
+            value: value?,
+            description,
+            span,
         })
     }
 
@@ -376,6 +398,7 @@ impl<'s> Lowerer<'s> {
         let mut kri = Kri {
             name,
             title,
+            applies: None,
             value: None,
             yellow: None,
             red: None,
@@ -387,7 +410,7 @@ impl<'s> Lowerer<'s> {
             let pspan = self.span(&p);
             let rule = p.as_rule();
             match rule {
-                Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
+                Rule::kri_applies | Rule::kri_value | Rule::kri_yellow | Rule::kri_red => {
                     let e = match self.clause_expr(&p) {
                         (_, true) if rule == Rule::kri_value => {
                             value_failed = true;
@@ -397,6 +420,7 @@ impl<'s> Lowerer<'s> {
                         (e, false) => e,
                     };
                     let (slot, word) = match rule {
+                        Rule::kri_applies => (&mut kri.applies, "applies"),
                         Rule::kri_value => (&mut kri.value, "value"),
                         Rule::kri_yellow => (&mut kri.yellow, "yellow"),
                         _ => (&mut kri.red, "red"),
@@ -597,12 +621,20 @@ impl<'s> Lowerer<'s> {
         let mut inner = pair.into_inner();
         let framework = self.ident(&inner.next()?);
         let mut excludes = Vec::new();
-        for e in inner.filter(|p| p.as_rule() == Rule::scope_exclude) {
+        for e in inner {
             let espan = self.span(&e);
+            let firm = match e.as_rule() {
+                Rule::scope_exclude => false,
+                Rule::scope_firm => true,
+                _ => continue,
+            };
             let mut ei = e.into_inner();
-            if let (Some(clause), Some(reason)) = (ei.next(), ei.next()) {
+            let clause = ei.next();
+            let owner = if firm { ei.next() } else { None };
+            if let (Some(clause), Some(reason)) = (clause, ei.next()) {
                 excludes.push(ScopeExclude {
                     clause: self.string(clause),
+                    owner: owner.map(|o| self.string(o)),
                     reason: self.string(reason),
                     span: espan,
                 });

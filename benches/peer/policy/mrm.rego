@@ -30,16 +30,31 @@ result := {"tier": tier, "status": object.union(d1, l2)}
 tier := "prohibited" if {
 	m.eu_ai_act.prohibited == true
 } else := "high" if {
-	m.eu_ai_act.annex_iii != null
+	m.eu_ai_act.annex_iii != "not-listed"
+	not derogated
+} else := "high" if {
+	m.eu_ai_act.annex_i == true
+} else := "low" if {
+	m.model.status == "retired"
 } else := "high" if {
 	m.impact.financial_exposure >= 10000000
 	m.impact.automated_decision == true
 } else := "high" if {
 	m.impact.financial_exposure >= 50000000
 } else := "high" if {
+	regulatory_purpose
+	m.impact.financial_exposure >= 10000000
+} else := "high" if {
+	m.risk.inherent == "high"
+	m.impact.financial_exposure >= 1000000
+} else := "high" if {
 	m.impact.materiality == "high"
 } else := "medium" if {
 	m.impact.financial_exposure >= 1000000
+} else := "medium" if {
+	regulatory_purpose
+} else := "medium" if {
+	m.risk.inherent == "high"
 } else := "medium" if {
 	m.impact.customers_affected >= 10000
 } else := "medium" if {
@@ -48,6 +63,17 @@ tier := "prohibited" if {
 } else := "medium" if {
 	m.impact.materiality == "medium"
 } else := "low"
+
+# An Art 6(3) derogation holds unless the system profiles natural persons.
+derogated if {
+	m.eu_ai_act.derogation
+	not m.eu_ai_act.profiling == true
+}
+
+regulatory_purpose if {
+	some p in m.impact.purposes
+	p in {"regulatory-capital", "financial-reporting", "stress-testing", "aml"}
+}
 
 medium_high := {"medium", "high"}
 
@@ -527,12 +553,8 @@ gv_mat_01 if m.impact.materiality in {"low", "medium", "high"}
 
 l0[id] := s if {
 	id := "GV-TRANS-01"
-	s := outcome(automated, {}, [], transparency_notice, [])
+	s := outcome(automated, {}, [], has(["notices", "automated_decision"]), [field(["notices", "automated_decision"])])
 }
-
-default transparency_notice := false
-
-transparency_notice if count(m.eu_ai_act.transparency_notice) > 0
 
 l0[id] := s if {
 	id := "GV-VEND-01"
@@ -722,7 +744,7 @@ ai_art73_01 if {
 
 l0[id] := s if {
 	id := "AI-ART50-01"
-	s := outcome(interacts, {}, [], transparency_notice, [])
+	s := outcome(interacts, {}, [], has(["notices", "ai_interaction"]), [field(["notices", "ai_interaction"])])
 }
 
 default interacts := false

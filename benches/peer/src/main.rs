@@ -473,13 +473,18 @@ fn ported_ids() -> Vec<String> {
         .collect()
 }
 
-/// The mrm policy of the ported controls, from the shipped files: the schema, the tiers and each
-/// ported control's block, verbatim.
+/// The mrm policy of the ported controls, from the shipped files: the schema, the parameters, the
+/// tiers and each ported control's block, verbatim.
 fn ported_policy(ids: &[String]) -> Result<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     let mut out = fs::read_to_string(dir.join("schema.mrm"))?;
     let core = fs::read_to_string(dir.join("core.mrm"))?;
     out.push('\n');
+    // The library's parameters (thresholds, cycles) the tiers and controls read.
+    for l in core.lines().filter(|l| l.starts_with("param ")) {
+        out.push_str(l);
+        out.push('\n');
+    }
     out.push_str(&block(&core, |l| l.starts_with("tiers {")).ok_or("no tiers in core.mrm")?);
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
